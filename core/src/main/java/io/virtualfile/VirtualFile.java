@@ -1,0 +1,279 @@
+package io.virtualfile;
+
+import io.virtualfile.internal.CachedFile;
+import io.virtualfile.internal.NotReadableException;
+import io.virtualfile.internal.NotWritableException;
+import io.virtualfile.internal.OpenOptions;
+import io.virtualfile.internal.Slot;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * A file handle that is not bound to a file descriptor.
+ *
+ * <p>Its descriptor lives in an {@link OpenFileCache}. Each operation pins the descriptor for its own
+ * length; between operations the cache may close it to make room for other files, and the next
+ * operation reopens the file by path, transparently. A process can therefore hold many more virtual
+ * files than it may hold descriptors.
+ *
+ * <h2>Options</h2>
+ * The first open applies the options exactly as {@link FileChannel#open(Path, OpenOption...)} does
+ * (without {@code READ} or {@code WRITE}, the file is opened for reading), with two exceptions:
+ * <ul>
+ *   <li>{@code APPEND} is refused with {@link IllegalArgumentException}: IO here is positional;</li>
+ *   <li>{@code DELETE_ON_CLOSE} deletes the file when this handle is {@linkplain #close() closed}, not
+ *       when the descriptor is evicted.</li>
+ * </ul>
+ * A reopen after eviction drops the options that must apply once: {@code CREATE} (a file deleted
+ * behind our back is not silently recreated empty: the reopen fails with {@link
+ * java.nio.file.NoSuchFileException}), {@code CREATE_NEW} (the file exists: we created it),
+ * {@code TRUNCATE_EXISTING} (data written since the first open is kept) and {@code SPARSE}. All other
+ * options ({@code READ}, {@code WRITE}, {@code SYNC}, {@code DSYNC}, {@code NOFOLLOW_LINKS}) apply on
+ * every reopen.
+ *
+ * <h2>Interrupts</h2>
+ * A {@link FileChannel} closes itself for every user when a thread is interrupted during IO. Here, the
+ * interrupted caller gets {@link ClosedByInterruptException} (its interrupt status stays set) and the
+ * broken descriptor is dropped from the cache; other callers whose operation failed because of that close
+ * reopen the file and retry their operation, which is positional and therefore safe to repeat. A caller
+ * whose interrupt status is already set when it calls gets {@link ClosedByInterruptException} without
+ * the shared descriptor being touched.
+ *
+ * <h2>Durability</h2>
+ * Nothing written is durable until {@link #sync()} or {@link #syncData()} returns. Closing a handle or
+ * evicting its descriptor does not sync.
+ *
+ * <p>Thread-safe: any number of threads may use one virtual file at once; positional operations do not
+ * affect each other.
+ */
+public final class VirtualFile implements AutoCloseable {
+  /** How often an operation is retried after another thread's interrupt closed the descriptor. */
+  private static final int MAX_REOPEN_RETRIES = 8;
+
+  private final CachedFile<FileChannel> file;
+  private final OpenOptions options;
+
+  private VirtualFile(CachedFile<FileChannel> file, OpenOptions options) {
+    this.file = file;
+    this.options = options;
+  }
+
+  /**
+   * Opens {@code path} in the {@linkplain OpenFileCache#shared() shared cache}.
+   *
+   * @see #open(Path, OpenFileCache, OpenOption...)
+   */
+  public static VirtualFile open(Path path, OpenOption... options) throws IOException {
+    return open(path, OpenFileCache.shared(), options);
+  }
+
+  /**
+   * Opens {@code path} with {@code options} (see the class comment) and caches its descriptor in {@code
+   * cache}.
+   *
+   * @throws IllegalArgumentException for {@code APPEND} or an invalid combination of options
+   * @throws java.nio.channels.ClosedChannelException if the cache is closed
+   * @throws IOException as {@link FileChannel#open(Path, OpenOption...)} does
+   */
+  public static VirtualFile open(Path path, OpenFileCache cache, OpenOption... options)
+      throws IOException {
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(cache, "cache");
+    OpenOptions opts = OpenOptions.of(options);
+    CachedFile<FileChannel> file =
+        CachedFile.open(
+            cache.slots(),
+            path,
+            () -> FileChannel.open(path, opts.firstOpen()),
+            () -> FileChannel.open(path, opts.reopen()));
+    return new VirtualFile(file, opts);
+  }
+
+  /** The path this file was opened with, and is reopened by. */
+  public Path path() {
+    return file.path();
+  }
+
+  /**
+   * Reads up to {@code dst.remaining()} bytes at {@code position}, as {@link FileChannel#read(ByteBuffer,
+   * long)}.
+   *
+   * @return the number of bytes read, possibly 0, or -1 if {@code position} is at or past the end of file
+   */
+  public int readAt(ByteBuffer dst, long position) throws IOException {
+    checkRead(dst, position);
+    return (int) io(ch -> ch.read(dst, position));
+  }
+
+  /**
+   * Writes up to {@code src.remaining()} bytes at {@code position}, as {@link
+   * FileChannel#write(ByteBuffer, long)}; a position past the end of file leaves a hole.
+   *
+   * @return the number of bytes written
+   */
+  public int writeAt(ByteBuffer src, long position) throws IOException {
+    checkWrite(src, position);
+    return (int) io(ch -> ch.write(src, position));
+  }
+
+  /**
+   * Fills {@code dst} from {@code position}, looping over short reads.
+   *
+   * @throws EOFException if the file ends first; {@code dst} then holds the bytes that were there
+   */
+  public void readExactAt(ByteBuffer dst, long position) throws IOException {
+    checkRead(dst, position);
+    long p = position;
+    while (dst.hasRemaining()) {
+      int n = readAt(dst, p);
+      if (n < 0) {
+        throw new EOFException(
+            "end of file at " + p + " with " + dst.remaining() + " bytes still to read from "
+                + path() + " (read started at " + position + ")");
+      }
+      p += n;
+    }
+  }
+
+  /** Writes all of {@code src} at {@code position}, looping over short writes. */
+  public void writeAllAt(ByteBuffer src, long position) throws IOException {
+    checkWrite(src, position);
+    long p = position;
+    while (src.hasRemaining()) {
+      p += writeAt(src, p);
+    }
+  }
+
+  /** The file's current size. */
+  public long size() throws IOException {
+    return io(FileChannel::size);
+  }
+
+  /**
+   * Truncates the file to {@code size} bytes; a larger {@code size} changes nothing (as {@link
+   * FileChannel#truncate(long)}).
+   *
+   * @throws IllegalArgumentException if {@code size < 0}
+   */
+  public void truncate(long size) throws IOException {
+    if (size < 0) {
+      throw new IllegalArgumentException("size < 0: " + size);
+    }
+    requireWritable();
+    io(ch -> {
+      ch.truncate(size);
+      return 0;
+    });
+  }
+
+  /**
+   * Makes the file's content and metadata durable ({@code force(true)}). A failure is reported and never
+   * retried: after a failed fsync the kernel may have dropped the dirty pages, so a second fsync could
+   * succeed with the data gone. Treat it as fatal for the data written since the last successful sync.
+   */
+  public void sync() throws IOException {
+    io(ch -> {
+      ch.force(true);
+      return 0;
+    });
+  }
+
+  /** As {@link #sync()}, but metadata not needed to read the data back may stay unsynced ({@code force(false)}). */
+  public void syncData() throws IOException {
+    io(ch -> {
+      ch.force(false);
+      return 0;
+    });
+  }
+
+  /**
+   * Closes this handle: operations in flight finish, then its cached descriptor (if any) is closed, and
+   * with {@code DELETE_ON_CLOSE} the file is deleted. Later operations fail with {@link
+   * ClosedChannelException}. Idempotent.
+   */
+  @Override
+  public void close() throws IOException {
+    boolean wasOpen = !file.isClosed();
+    file.close();
+    if (wasOpen && options.deleteOnClose()) {
+      Files.deleteIfExists(path());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "VirtualFile{" + path() + "}";
+  }
+
+  @FunctionalInterface
+  private interface ChannelOp {
+    long apply(FileChannel channel) throws IOException;
+  }
+
+  /**
+   * Runs {@code op} on this file's descriptor, pinned for the call. The descriptor-broken cases are the
+   * interrupt rules of the class comment.
+   */
+  private long io(ChannelOp op) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new ClosedByInterruptException(); // before touching the shared descriptor
+      }
+      Slot<FileChannel> slot = file.pin();
+      long tag = slot.tag();
+      boolean broken = false;
+      try {
+        return op.apply(slot.channel());
+      } catch (ClosedByInterruptException e) {
+        broken = true;
+        throw e;
+      } catch (ClosedChannelException e) {
+        // Another thread's interrupt closed the shared descriptor (a close of this handle or of the
+        // cache waits for our pin, so it cannot be that). Reopen and repeat: the op is positional.
+        broken = true;
+        if (attempt >= MAX_REOPEN_RETRIES) {
+          throw e;
+        }
+      } finally {
+        slot.unpin();
+        if (broken) {
+          file.discard(slot, tag);
+        }
+      }
+    }
+  }
+
+  private void checkRead(ByteBuffer dst, long position) {
+    Objects.requireNonNull(dst, "dst");
+    checkPosition(position);
+    if (!options.readable()) {
+      throw new NotReadableException(path());
+    }
+  }
+
+  private void checkWrite(ByteBuffer src, long position) {
+    Objects.requireNonNull(src, "src");
+    checkPosition(position);
+    requireWritable();
+  }
+
+  private void requireWritable() {
+    if (!options.writable()) {
+      throw new NotWritableException(path());
+    }
+  }
+
+  private static void checkPosition(long position) {
+    if (position < 0) {
+      throw new IllegalArgumentException("position < 0: " + position);
+    }
+  }
+}

@@ -1,0 +1,305 @@
+package io.virtualfile.internal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A fixed array of descriptor slots with clock (second-chance) replacement. Both {@code
+ * OpenFileCache} (for {@code FileChannel}) and the reactive engine (for {@code
+ * AsynchronousFileChannel}) run on this one class.
+ *
+ * <h2>Bound</h2>
+ * At most {@link #capacity()} descriptors are held by the slots at any moment. Opening happens
+ * <em>before</em> a slot is claimed, so while a miss is being served the process briefly holds the
+ * descriptor being opened on top of the bound: the true ceiling is {@code capacity} plus the number
+ * of misses in progress. Descriptors pinned by in-flight operations are never closed; when every slot
+ * is pinned a miss waits (see below) rather than exceed the bound.
+ *
+ * <h2>Concurrency</h2>
+ * Each slot is guarded by its own state word ({@link Slot}); there is no cache-wide lock. A hit is one
+ * CAS on the slot's pin count plus a read of its tag. The clock hand is an {@link AtomicLong} that
+ * every miss advances; two misses never claim the same slot because claiming is a {@code 0 -> LOCKED}
+ * CAS. Nothing here blocks while holding a slot lock except closing the replaced descriptor, which is
+ * done after the slot is released.
+ *
+ * <h2>Eviction</h2>
+ * A miss walks the hand over the slots. A slot that is pinned or locked is skipped. A slot whose
+ * reference bit is set gets a second chance: the bit is cleared and the hand moves on. The first idle
+ * slot with a clear bit is claimed, its old descriptor (if any) closed, and the new descriptor bound
+ * under a fresh tag. The new binding starts referenced and pinned by the caller. The known weakness of
+ * clock applies: under a uniform random access pattern it behaves like random replacement.
+ *
+ * <h2>When every slot is pinned</h2>
+ * After two full turns without a victim, the miss parks and retries with back-off for at most {@link
+ * #pinWait()}, then fails with an {@link IOException} that says so. It never deadlocks: no caller of this
+ * class holds a pin while it waits for a slot (a pin lasts for one operation on one file, and a handle
+ * takes its pin only after its miss is served), so the pins that block a waiter are all on operations
+ * that finish without it.
+ *
+ * <h2>Tags</h2>
+ * Tags come from one process-wide counter, so a tag names one binding of one descriptor for the life
+ * of the process. A handle remembers {@code (slot, tag)}; any mixed or stale read of the pair fails the
+ * tag check and falls back to the slow path, never to somebody else's descriptor.
+ *
+ * @param <C> the descriptor type
+ */
+public final class ClockCache<C extends Closeable> {
+  private static final System.Logger LOG = System.getLogger(ClockCache.class.getName());
+
+  /** Process-wide so that a tag can never be reused by another binding, in any cache. */
+  private static final AtomicLong TAGS = new AtomicLong();
+
+  private final Slot<C>[] slots;
+  private final Duration pinWait;
+
+  /** Position of the clock hand; only its value modulo the capacity matters. */
+  private final AtomicLong hand = new AtomicLong();
+
+  private final LongAdder hits = new LongAdder();
+  private final LongAdder misses = new LongAdder();
+  private final LongAdder evictions = new LongAdder();
+
+  /** Slots that hold a descriptor; changed only by the thread that holds the slot's lock. */
+  private final AtomicInteger open = new AtomicInteger();
+
+  /** Set once by {@link #close()}; after it no pin is granted and no descriptor is installed. */
+  private volatile boolean closed;
+
+  /** Makes {@link #close()} run once. */
+  private final AtomicBoolean closeOnce = new AtomicBoolean();
+
+  @SuppressWarnings("unchecked")
+  public ClockCache(int capacity, Duration pinWait) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("capacity < 1: " + capacity);
+    }
+    if (pinWait.isNegative()) {
+      throw new IllegalArgumentException("pinWait < 0: " + pinWait);
+    }
+    this.slots = new Slot[capacity];
+    for (int i = 0; i < capacity; i++) {
+      slots[i] = new Slot<>(i);
+    }
+    this.pinWait = pinWait;
+  }
+
+  public int capacity() {
+    return slots.length;
+  }
+
+  /** How long a miss waits for a slot when every slot is pinned. */
+  public Duration pinWait() {
+    return pinWait;
+  }
+
+  public long hits() {
+    return hits.sum();
+  }
+
+  public long misses() {
+    return misses.sum();
+  }
+
+  public long evictions() {
+    return evictions.sum();
+  }
+
+  /** Slots that currently hold an open descriptor. */
+  public int openDescriptors() {
+    return open.get();
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /**
+   * Pins {@code slot} if it still holds the binding {@code tag}; the hit path. Returns {@code false}
+   * when the binding is gone (evicted, discarded) or the slot is locked, and then holds no pin.
+   */
+  boolean tryPin(Slot<C> slot, long tag) throws ClosedException {
+    if (!slot.tryPin()) {
+      return false;
+    }
+    if (slot.tag != tag) {
+      slot.unpin();
+      return false;
+    }
+    if (closed) {
+      slot.unpin();
+      throw closedException();
+    }
+    if (!slot.referenced) {
+      slot.referenced = true; // written only when clear: a hit does not dirty a shared cache line
+    }
+    hits.increment();
+    return true;
+  }
+
+  /**
+   * Binds {@code channel} to a slot chosen by the clock and returns that slot pinned once for the
+   * caller. If no slot can be had the channel is closed and the failure thrown; it is never leaked.
+   */
+  Slot<C> install(C channel) throws IOException {
+    misses.increment();
+    try {
+      return claimAndBind(channel);
+    } catch (IOException | RuntimeException | Error e) {
+      closeReporting(channel, e);
+      throw e;
+    }
+  }
+
+  private Slot<C> claimAndBind(C channel) throws IOException {
+    final int n = slots.length;
+    long deadline = 0;
+    long parkNanos = 10_000;
+    for (;;) {
+      for (int step = 0; step < 2 * n; step++) {
+        if (closed) {
+          throw closedException();
+        }
+        Slot<C> s = slots[(int) Long.remainderUnsigned(hand.getAndIncrement(), n)];
+        if (!s.isIdle()) {
+          continue;
+        }
+        if (s.referenced) {
+          s.referenced = false;
+          continue;
+        }
+        if (!s.tryLock()) {
+          continue;
+        }
+        C old = s.channel;
+        s.channel = channel;
+        s.tag = TAGS.incrementAndGet();
+        s.referenced = true;
+        if (closed) { // close() may have passed this slot while we claimed it
+          s.channel = old;
+          s.tag = 0;
+          s.unlock(0);
+          throw closedException();
+        }
+        s.unlock(1);
+        if (old != null) {
+          evictions.increment();
+          closeEvicted(old);
+        } else {
+          open.incrementAndGet();
+        }
+        return s;
+      }
+      // Two full turns found nothing idle: every slot is pinned (or being bound by other misses).
+      long now = System.nanoTime();
+      if (deadline == 0) {
+        deadline = now + pinWait.toNanos();
+      } else if (now - deadline >= 0) {
+        throw new IOException(
+            "all " + n + " descriptor slots stayed pinned by in-flight operations for " + pinWait
+                + "; raise the cache capacity or bound the concurrency");
+      }
+      LockSupport.parkNanos(parkNanos);
+      parkNanos = Math.min(parkNanos * 2, 5_000_000);
+    }
+  }
+
+  /**
+   * Closes the descriptor bound under {@code tag} and empties its slot, waiting for its pins to drain.
+   * Does nothing if the binding is already gone. The caller must not hold a pin on the slot.
+   */
+  void unbind(Slot<C> slot, long tag) throws IOException {
+    C old;
+    for (;;) {
+      if (slot.tag != tag || closed) {
+        return; // racy hint; rechecked under the lock
+      }
+      if (slot.tryLock()) {
+        if (slot.tag != tag) {
+          slot.unlock(0);
+          return;
+        }
+        old = slot.channel;
+        slot.channel = null;
+        slot.tag = 0;
+        slot.referenced = false;
+        open.decrementAndGet();
+        slot.unlock(0);
+        break;
+      }
+      Thread.onSpinWait(); // pins last one operation; the holders are running, not waiting on us
+      Thread.yield();
+    }
+    old.close();
+  }
+
+  /**
+   * Closes every descriptor, waiting for in-flight operations on each to finish; later pins and
+   * installs fail with {@link ClosedChannelException}. Idempotent.
+   *
+   * @throws UncheckedIOException if closing a descriptor failed; every descriptor is still closed
+   */
+  public void close() {
+    if (!closeOnce.compareAndSet(false, true)) {
+      return;
+    }
+    closed = true;
+    IOException failure = null;
+    for (Slot<C> s : slots) {
+      while (!s.tryLock()) { // in-flight operations drain; new pins see `closed` and back out
+        Thread.onSpinWait();
+        Thread.yield();
+      }
+      C c = s.channel;
+      s.channel = null;
+      s.tag = 0;
+      // the slot stays LOCKED for good: no pin is ever granted again
+      if (c != null) {
+        open.decrementAndGet();
+        try {
+          c.close();
+        } catch (IOException e) {
+          if (failure == null) {
+            failure = e;
+          } else {
+            failure.addSuppressed(e);
+          }
+        }
+      }
+    }
+    if (failure != null) {
+      throw new UncheckedIOException("closing cached descriptors failed", failure);
+    }
+  }
+
+  private static ClosedException closedException() {
+    return new ClosedException("the open-file cache is closed");
+  }
+
+  /**
+   * An evicted descriptor's close error has no caller to go to: the file's owner is not part of this
+   * miss, and durability never rests on close (only {@code sync} makes data durable). It is logged.
+   */
+  private static void closeEvicted(Closeable c) {
+    try {
+      c.close();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "closing an evicted descriptor failed", e);
+    }
+  }
+
+  private static void closeReporting(Closeable c, Throwable primary) {
+    try {
+      c.close();
+    } catch (IOException e) {
+      primary.addSuppressed(e);
+    }
+  }
+}

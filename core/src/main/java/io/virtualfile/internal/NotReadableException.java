@@ -1,0 +1,19 @@
+package io.virtualfile.internal;
+
+import java.nio.channels.NonReadableChannelException;
+
+/** A {@link NonReadableChannelException} that names the file, thrown before anything is read. */
+public final class NotReadableException extends NonReadableChannelException {
+  private static final long serialVersionUID = 1L;
+
+  private final String message;
+
+  public NotReadableException(Object file) {
+    this.message = "not opened for reading (open it with StandardOpenOption.READ): " + file;
+  }
+
+  @Override
+  public String getMessage() {
+    return message;
+  }
+}

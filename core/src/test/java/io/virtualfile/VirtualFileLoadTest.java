@@ -1,0 +1,133 @@
+package io.virtualfile;
+
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Many files on few descriptors: every byte right, and the descriptor count bounded. */
+class VirtualFileLoadTest {
+  static final int FILES = 2_000;
+  static final int CAPACITY = 8;
+  static final int THREADS = 4;
+  static final int OPS_PER_THREAD = 6_000;
+  static final int FILE_SIZE = 4096;
+
+  /**
+   * Descriptors the process may hold above its baseline: the cache's slots, one descriptor per thread
+   * opened for a miss but not yet installed, one for the sampler's own listing of /proc/self/fd, and 2
+   * for the JVM's own, unrelated activity.
+   */
+  static final int ALLOWED_ABOVE_BASELINE = CAPACITY + THREADS + 1 + 2;
+
+  @TempDir Path dir;
+
+  static long openDescriptors() {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.count();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  @Test
+  void twoThousandFilesOnEightSlots_everyByteVerified_descriptorsBounded() throws Exception {
+    boolean canCount = Files.isDirectory(Path.of("/proc/self/fd"));
+    Path[] paths = new Path[FILES];
+    byte[][] model = new byte[FILES][];
+    Random seed = new Random(2024);
+    for (int i = 0; i < FILES; i++) {
+      paths[i] = dir.resolve("f" + i);
+      model[i] = new byte[FILE_SIZE];
+      seed.nextBytes(model[i]);
+      Files.write(paths[i], model[i]);
+    }
+    try (OpenFileCache cache = OpenFileCache.create(CAPACITY)) {
+      VirtualFile[] files = new VirtualFile[FILES];
+      for (int i = 0; i < FILES; i++) {
+        files[i] = VirtualFile.open(paths[i], cache, READ, WRITE);
+      }
+      long baseline = openDescriptors() - CAPACITY; // the slots are full after opening
+      AtomicBoolean done = new AtomicBoolean();
+      AtomicInteger maxAbove = new AtomicInteger();
+      Thread sampler = new Thread(() -> {
+        while (!done.get()) {
+          long above = openDescriptors() - baseline;
+          maxAbove.accumulateAndGet((int) above, Math::max);
+          Thread.onSpinWait();
+        }
+      });
+      sampler.start();
+      ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+      List<Future<Integer>> results = new ArrayList<>();
+      for (int t = 0; t < THREADS; t++) {
+        long threadSeed = t;
+        results.add(pool.submit(() -> run(files, model, new Random(threadSeed))));
+      }
+      int verified = 0;
+      for (Future<Integer> r : results) {
+        verified += r.get();
+      }
+      done.set(true);
+      sampler.join();
+      pool.shutdown();
+      for (VirtualFile f : files) {
+        f.close();
+      }
+      for (int i = 0; i < FILES; i++) {
+        assertThat(Files.readAllBytes(paths[i])).as("file %d on disk", i).isEqualTo(model[i]);
+      }
+      assertThat(verified).isEqualTo(THREADS * OPS_PER_THREAD);
+      CacheStats stats = cache.stats();
+      assertThat(stats.evictions()).as("the load really evicted").isGreaterThan(1_000);
+      assertThat(stats.openHandles()).isZero();
+      if (canCount) {
+        assertThat(maxAbove.get())
+            .as("descriptors above baseline (cache capacity %d)", CAPACITY)
+            .isLessThanOrEqualTo(ALLOWED_ABOVE_BASELINE);
+      }
+    }
+  }
+
+  /** Random verified reads and writes; each file's model is guarded by locking that model array. */
+  static int run(VirtualFile[] files, byte[][] model, Random r) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(FILE_SIZE);
+    int verified = 0;
+    for (int op = 0; op < OPS_PER_THREAD; op++) {
+      int i = r.nextInt(files.length);
+      int off = r.nextInt(FILE_SIZE - 64);
+      int len = 1 + r.nextInt(64);
+      synchronized (model[i]) {
+        if (r.nextBoolean()) {
+          buf.clear().limit(FILE_SIZE);
+          files[i].readExactAt(buf, 0);
+          if (!java.util.Arrays.equals(buf.array(), model[i])) {
+            throw new AssertionError("file " + i + " read back wrong bytes");
+          }
+        } else {
+          byte[] bytes = new byte[len];
+          r.nextBytes(bytes);
+          files[i].writeAllAt(ByteBuffer.wrap(bytes), off);
+          System.arraycopy(bytes, 0, model[i], off, len);
+        }
+        verified++;
+      }
+    }
+    return verified;
+  }
+}

@@ -1,0 +1,204 @@
+package io.virtualfile.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The slot and clock invariants of {@link ClockCache}, on fake descriptors. */
+class ClockCacheTest {
+  /** A descriptor that knows whether it is in use and fails loudly if closed while in use. */
+  static final class FakeChannel implements Closeable {
+    final AtomicInteger users = new AtomicInteger();
+    volatile boolean closed;
+    static final AtomicReference<String> violation = new AtomicReference<>();
+
+    void use() {
+      users.incrementAndGet();
+      if (closed) {
+        violation.compareAndSet(null, "used after close");
+      }
+      Thread.onSpinWait();
+      if (closed) {
+        violation.compareAndSet(null, "closed during use");
+      }
+      users.decrementAndGet();
+    }
+
+    @Override
+    public void close() {
+      if (users.get() != 0) {
+        violation.compareAndSet(null, "closed while " + users.get() + " users");
+      }
+      closed = true;
+    }
+  }
+
+  @Test
+  void allSlotsPinned_missWaitsThenFailsNamingTheCause() throws Exception {
+    ClockCache<FakeChannel> cache = new ClockCache<>(2, Duration.ofMillis(200));
+    cache.install(new FakeChannel()); // pinned, never released
+    cache.install(new FakeChannel());
+    FakeChannel third = new FakeChannel();
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> cache.install(third))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("all 2 descriptor slots stayed pinned");
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(200));
+    assertThat(third.closed).as("the descriptor that found no slot is closed, not leaked").isTrue();
+    assertThat(cache.openDescriptors()).isEqualTo(2);
+  }
+
+  @Test
+  void allSlotsPinned_missProceedsOnceAPinIsReleased() throws Exception {
+    ClockCache<FakeChannel> cache = new ClockCache<>(2, Duration.ofSeconds(10));
+    Slot<FakeChannel> a = cache.install(new FakeChannel());
+    cache.install(new FakeChannel());
+    CompletableFuture<Slot<FakeChannel>> waiter =
+        CompletableFuture.supplyAsync(() -> {
+          try {
+            return cache.install(new FakeChannel());
+          } catch (IOException e) {
+            throw new RuntimeException(e);
+          }
+        });
+    Thread.sleep(100);
+    assertThat(waiter).isNotDone();
+    FakeChannel evicted = a.channel();
+    a.unpin();
+    Slot<FakeChannel> got = waiter.get(5, TimeUnit.SECONDS);
+    assertThat(got).isSameAs(a);
+    assertThat(evicted.closed).isTrue();
+    assertThat(cache.evictions()).isEqualTo(1);
+  }
+
+  /** Fills three slots, then lets one miss sweep all reference bits clear: the hand rests on slot 1. */
+  static List<Slot<FakeChannel>> threeSlotsSweptOnce(ClockCache<FakeChannel> cache) throws IOException {
+    List<Slot<FakeChannel>> slots = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Slot<FakeChannel> s = cache.install(new FakeChannel());
+      s.unpin();
+      slots.add(s);
+    }
+    Slot<FakeChannel> d = cache.install(new FakeChannel()); // clears 0, 1, 2 and takes 0
+    d.unpin();
+    assertThat(d).isSameAs(slots.get(0));
+    return slots;
+  }
+
+  @Test
+  void unreferencedSlotUnderTheHand_isTheVictim() throws Exception {
+    ClockCache<FakeChannel> cache = new ClockCache<>(3, Duration.ofSeconds(1));
+    List<Slot<FakeChannel>> slots = threeSlotsSweptOnce(cache);
+    Slot<FakeChannel> e = cache.install(new FakeChannel());
+    assertThat(e).isSameAs(slots.get(1));
+  }
+
+  @Test
+  void slotUsedSinceTheHandPassed_getsASecondChance() throws Exception {
+    ClockCache<FakeChannel> cache = new ClockCache<>(3, Duration.ofSeconds(1));
+    List<Slot<FakeChannel>> slots = threeSlotsSweptOnce(cache);
+    Slot<FakeChannel> b = slots.get(1);
+    assertThat(cache.tryPin(b, b.tag())).isTrue(); // a hit sets the reference bit
+    b.unpin();
+    Slot<FakeChannel> e = cache.install(new FakeChannel());
+    assertThat(e).as("the recently used slot was spared").isSameAs(slots.get(2));
+  }
+
+  @Test
+  void staleTag_doesNotPinSomeoneElsesDescriptor() throws Exception {
+    ClockCache<FakeChannel> cache = new ClockCache<>(1, Duration.ofSeconds(1));
+    Slot<FakeChannel> s = cache.install(new FakeChannel());
+    long oldTag = s.tag();
+    s.unpin();
+    cache.install(new FakeChannel()).unpin();
+    assertThat(cache.tryPin(s, oldTag)).isFalse();
+    assertThat(s.pins()).isZero();
+  }
+
+  @Test
+  void stress_aPinnedDescriptorIsNeverClosed_andTheBoundHolds() throws Exception {
+    FakeChannel.violation.set(null);
+    int capacity = 4;
+    ClockCache<FakeChannel> cache = new ClockCache<>(capacity, Duration.ofSeconds(10));
+    int threads = 6;
+    int files = 32;
+    @SuppressWarnings("unchecked")
+    Slot<FakeChannel>[] bound = new Slot[files];
+    long[] tags = new long[files];
+    Object[] locks = new Object[files];
+    for (int i = 0; i < files; i++) {
+      locks[i] = new Object();
+    }
+    List<Thread> ts = new ArrayList<>();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      ts.add(new Thread(() -> {
+        Random r = new Random(id);
+        try {
+          for (int op = 0; op < 100_000; op++) {
+            int f = r.nextInt(files);
+            Slot<FakeChannel> s;
+            synchronized (locks[f]) {
+              s = bound[f];
+              if (s == null || !cache.tryPin(s, tags[f])) {
+                s = cache.install(new FakeChannel());
+                bound[f] = s;
+                tags[f] = s.tag();
+              }
+            }
+            s.channel().use();
+            if (r.nextInt(50) == 0) {
+              long tag = s.tag();
+              s.unpin();
+              cache.unbind(s, tag);
+            } else {
+              s.unpin();
+            }
+            if (cache.openDescriptors() > capacity) {
+              throw new AssertionError("open descriptors " + cache.openDescriptors());
+            }
+          }
+        } catch (Throwable e) {
+          failure.compareAndSet(null, e);
+        }
+      }));
+    }
+    ts.forEach(Thread::start);
+    for (Thread t : ts) {
+      t.join();
+    }
+    assertThat(failure.get()).isNull();
+    assertThat(FakeChannel.violation.get()).isNull();
+    assertThat(cache.evictions()).isPositive();
+    cache.close();
+    assertThat(cache.openDescriptors()).isZero();
+    assertThat(FakeChannel.violation.get()).isNull();
+  }
+
+  @Test
+  void close_waitsForInFlightPin() throws Exception {
+    ClockCache<FakeChannel> cache = new ClockCache<>(1, Duration.ofSeconds(1));
+    Slot<FakeChannel> s = cache.install(new FakeChannel());
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(cache::close);
+    Thread.sleep(100);
+    assertThat(closing).isNotDone();
+    assertThat(s.channel().closed).isFalse();
+    FakeChannel c = s.channel();
+    s.unpin();
+    closing.get(5, TimeUnit.SECONDS);
+    assertThat(c.closed).isTrue();
+    assertThatThrownBy(() -> cache.install(new FakeChannel())).hasMessageContaining("closed");
+  }
+}

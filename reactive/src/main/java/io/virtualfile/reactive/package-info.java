@@ -1,0 +1,2 @@
+/** Reactive, non-blocking file IO on a bounded engine ({@link io.virtualfile.reactive.AsyncFileIo}). */
+package io.virtualfile.reactive;
