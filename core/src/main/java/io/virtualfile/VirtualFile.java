@@ -1,6 +1,9 @@
 package io.virtualfile;
 
 import io.virtualfile.internal.CachedFile;
+import io.virtualfile.internal.JdkFileOps;
+import io.virtualfile.internal.OverwriteProtocol;
+import io.virtualfile.internal.TempNames;
 import io.virtualfile.internal.NotReadableException;
 import io.virtualfile.internal.NotWritableException;
 import io.virtualfile.internal.OpenOptions;
@@ -11,7 +14,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -95,6 +100,101 @@ public final class VirtualFile implements AutoCloseable {
             () -> FileChannel.open(path, opts.firstOpen()),
             () -> FileChannel.open(path, opts.reopen()));
     return new VirtualFile(file, opts);
+  }
+
+  /**
+   * Replaces the content of {@code finalPath} with {@code content} so that, after a crash at any
+   * instant, the file holds its old content or the new one, never a mix, an empty or a zero-filled file;
+   * and once this method returns, the new content survives a power cut.
+   *
+   * <p>Steps, in order: remove a stale {@code tmpPath} (left by an earlier, interrupted call); create
+   * {@code tmpPath} with {@code CREATE_NEW} and owner-only permissions, then give it the permissions of
+   * the existing final file (a new final file is owner read/write); write all bytes; {@code
+   * force(true)}; close, checking the error; {@code Files.move(tmpPath, finalPath, ATOMIC_MOVE)} (never a
+   * non-atomic fallback); open the parent directory; {@code force(true)} on it. The call holds at most
+   * one descriptor at a time and takes no slot of any {@link OpenFileCache}, so it cannot deadlock with
+   * virtual files the caller holds.
+   *
+   * <p>{@code finalPath} must be absent or a regular file. A symbolic link is refused, untouched: to
+   * overwrite the link's target pass {@code finalPath.toRealPath()}; to replace the link, delete it
+   * first. {@code content} is read from its position to its limit; its position is not changed.
+   *
+   * <p>Concurrent calls for the same {@code tmpPath} in this process are refused (the second fails at
+   * {@link CrashSafeOverwriteException.Step#REMOVE_STALE_TEMP} without touching anything); across
+   * processes, give each writer its own temp path or use {@link #crashSafeOverwrite(Path, ByteBuffer)}.
+   *
+   * @param tmpPath the temp file, in {@code finalPath}'s directory
+   * @throws IllegalArgumentException if {@code finalPath} has no parent, is a directory, a symbolic link
+   *     or a special file, or {@code tmpPath} is in another directory, is {@code finalPath} or is a
+   *     directory; nothing is touched
+   * @throws CrashSafeOverwriteException if a step failed; it says which, and whether the new content is
+   *     already visible. A failure before the rename leaves the final file untouched and removes the temp
+   *     file. No fsync is ever retried: call again to write a fresh temp file.
+   */
+  public static void crashSafeOverwrite(Path finalPath, Path tmpPath, ByteBuffer content)
+      throws IOException {
+    Objects.requireNonNull(tmpPath, "tmpPath");
+    overwrite(finalPath, tmpPath, content);
+  }
+
+  /**
+   * As {@link #crashSafeOverwrite(Path, Path, ByteBuffer)}, with an unpredictable temp name in {@code
+   * finalPath}'s directory of the form {@code .<name>.<16 hex digits>.vftmp}. Concurrent calls for the
+   * same final path are safe: each writes its own temp file, and the final file always holds one
+   * caller's complete content. A call interrupted by a crash leaves at most one such temp file; remove
+   * those at start-up with {@link #removeStaleTempFiles(Path)}.
+   */
+  public static void crashSafeOverwrite(Path finalPath, ByteBuffer content) throws IOException {
+    overwrite(finalPath, null, content);
+  }
+
+  private static void overwrite(Path finalPath, Path tmpPath, ByteBuffer content)
+      throws IOException {
+    Objects.requireNonNull(content, "content");
+    OverwriteProtocol.prepare(JdkFileOps.INSTANCE, JdkFileOps.CHANNEL_TEMP_FILES, finalPath, tmpPath)
+        .run(content.duplicate());
+  }
+
+  /**
+   * Makes the entries of {@code dir} (files created, renamed or removed in it) durable: opens the
+   * directory and calls {@code force(true)} on it. On Windows, where a directory cannot be opened,
+   * it does nothing.
+   *
+   * @throws IllegalArgumentException if {@code dir} is not a directory
+   * @throws IOException if the open or the fsync failed; do not retry an fsync failure
+   */
+  public static void fsyncDirectory(Path dir) throws IOException {
+    Objects.requireNonNull(dir, "dir");
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("not a directory: " + dir);
+    }
+    JdkFileOps.INSTANCE.syncDirectory(dir);
+  }
+
+  /**
+   * Removes the temp files that derived-name overwrites left in {@code dir} when they were interrupted
+   * (by a crash or a kill). Only regular files named like this library's temp files are removed. Meant
+   * for start-up: an overwrite in flight in {@code dir} whose temp file this removes fails at its rename
+   * and leaves the final file as it was.
+   *
+   * @return how many files were removed
+   * @throws IllegalArgumentException if {@code dir} is not a directory
+   */
+  public static int removeStaleTempFiles(Path dir) throws IOException {
+    Objects.requireNonNull(dir, "dir");
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("not a directory: " + dir);
+    }
+    int removed = 0;
+    try (DirectoryStream<Path> entries =
+        Files.newDirectoryStream(dir, p -> TempNames.isTemp(p.getFileName().toString()))) {
+      for (Path p : entries) {
+        if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.deleteIfExists(p)) {
+          removed++;
+        }
+      }
+    }
+    return removed;
   }
 
   /** The path this file was opened with, and is reopened by. */

@@ -1,0 +1,84 @@
+package io.virtualfile.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
+
+/**
+ * The file-system operations the overwrite protocol is made of. The seam through which tests inject
+ * faults and run the protocol on a simulated, crashable file system; the real implementation is {@link
+ * JdkFileOps}. How the temp file is created and written is a separate seam, {@link TempFiles}, because
+ * the blocking and the reactive overwrite write it differently.
+ */
+public interface FileOps {
+  /** An open temp file. */
+  interface TempFile {
+    /** Writes all of {@code src}. */
+    void writeAll(ByteBuffer src) throws IOException;
+
+    /** {@code force(true)}. */
+    void sync() throws IOException;
+
+    void close() throws IOException;
+  }
+
+  /** An open directory. */
+  interface Directory {
+    /** {@code force(true)} on the directory. */
+    void sync() throws IOException;
+
+    void close() throws IOException;
+  }
+
+  /** What is at the final path before the overwrite. */
+  enum Kind {
+    ABSENT,
+    REGULAR_FILE,
+    DIRECTORY,
+    SYMBOLIC_LINK,
+    OTHER
+  }
+
+  /** The kind of file at {@code path}, not following a symbolic link. */
+  Kind kindOf(Path path) throws IOException;
+
+  /** The POSIX permissions of the regular file at {@code path}, or {@code null} where unsupported. */
+  Set<PosixFilePermission> permissionsOf(Path path) throws IOException;
+
+  /** Removes {@code path} if it exists; a missing file is not an error. */
+  void deleteIfExists(Path path) throws IOException;
+
+  /** Creates and opens temp files. */
+  @FunctionalInterface
+  interface TempFiles<T extends TempFile> {
+    /**
+     * Creates {@code path} as a new file (failing if anything exists there) with {@code permissions}
+     * (ignored where the file system has none) and opens it for writing.
+     */
+    T createNew(Path path, Set<PosixFilePermission> permissions) throws IOException;
+  }
+
+  /** Renames {@code source} over {@code target} atomically, or fails; never a copy. */
+  void atomicMove(Path source, Path target) throws IOException;
+
+  /** Opens a directory so that it can be synced. */
+  Directory openDirectory(Path dir) throws IOException;
+
+  /** Opens, fsyncs and closes {@code dir}; a close error after a failed fsync is suppressed. */
+  default void syncDirectory(Path dir) throws IOException {
+    Directory d = openDirectory(dir);
+    try {
+      d.sync();
+    } catch (IOException | RuntimeException e) {
+      try {
+        d.close();
+      } catch (IOException | RuntimeException closeError) {
+        e.addSuppressed(closeError);
+      }
+      throw e;
+    }
+    d.close();
+  }
+}

@@ -1,0 +1,165 @@
+package io.virtualfile.internal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+/**
+ * The real file system, through {@code java.nio.file}: the blocking operations of the overwrite
+ * protocol. The temp file is a plain channel, never a cached descriptor, so an overwrite holds at most
+ * one descriptor at a time (temp, then directory) and takes no cache slot.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class JdkFileOps implements FileOps {
+  public static final JdkFileOps INSTANCE = new JdkFileOps();
+
+  /** Windows cannot open a directory for fsync; there, as in Lucene and Kafka, it is skipped. */
+  private static final boolean CAN_SYNC_DIRECTORIES =
+      !System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("windows");
+
+  /** Temp files on blocking channels. */
+  public static final TempFiles<ChannelTempFile> CHANNEL_TEMP_FILES =
+      (path, permissions) ->
+          new ChannelTempFile(createNewFile(path, permissions, FileChannel::open));
+
+  private JdkFileOps() {}
+
+  /** A temp file on a blocking channel. */
+  public static final class ChannelTempFile implements FileOps.TempFile {
+    private final FileChannel channel;
+
+    ChannelTempFile(FileChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public void writeAll(ByteBuffer src) throws IOException {
+      while (src.hasRemaining()) {
+        channel.write(src);
+      }
+    }
+
+    @Override
+    public void sync() throws IOException {
+      channel.force(true);
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+
+  @Override
+  public Kind kindOf(Path path) throws IOException {
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return Kind.ABSENT;
+    }
+    if (a.isSymbolicLink()) {
+      return Kind.SYMBOLIC_LINK;
+    }
+    if (a.isDirectory()) {
+      return Kind.DIRECTORY;
+    }
+    return a.isRegularFile() ? Kind.REGULAR_FILE : Kind.OTHER;
+  }
+
+  @Override
+  public Set<PosixFilePermission> permissionsOf(Path path) throws IOException {
+    PosixFileAttributeView view =
+        Files.getFileAttributeView(path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+    return view == null ? null : view.readAttributes().permissions();
+  }
+
+  @Override
+  public void deleteIfExists(Path path) throws IOException {
+    Files.deleteIfExists(path);
+  }
+
+  /** Opens a new file with the given creation attributes. */
+  @FunctionalInterface
+  public interface CreatingOpener<C extends Closeable> {
+    C open(Path path, Set<StandardOpenOption> options, FileAttribute<?>[] attributes)
+        throws IOException;
+  }
+
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rw-------");
+
+  /**
+   * Creates {@code path} with {@code CREATE_NEW}, opened for writing by {@code opener}. The file is
+   * created owner-only and, when {@code permissions} differ, given them before any byte is written
+   * (creating with them directly would let the umask narrow them). On failure nothing stays open.
+   */
+  public static <C extends Closeable> C createNewFile(
+      Path path, Set<PosixFilePermission> permissions, CreatingOpener<C> opener)
+      throws IOException {
+    Path dir = path.toAbsolutePath().getParent();
+    boolean posix = Files.getFileStore(dir).supportsFileAttributeView("posix");
+    FileAttribute<?>[] attrs =
+        posix
+            ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY)}
+            : new FileAttribute<?>[0];
+    C ch = opener.open(path, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), attrs);
+    if (posix && permissions != null && !permissions.equals(OWNER_ONLY)) {
+      try {
+        Files.setPosixFilePermissions(path, permissions);
+      } catch (IOException | RuntimeException e) {
+        try {
+          ch.close();
+        } catch (IOException closeError) {
+          e.addSuppressed(closeError);
+        }
+        throw e;
+      }
+    }
+    return ch;
+  }
+
+  @Override
+  public void atomicMove(Path source, Path target) throws IOException {
+    Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  @Override
+  public Directory openDirectory(Path dir) throws IOException {
+    if (!CAN_SYNC_DIRECTORIES) {
+      return new Directory() {
+        @Override
+        public void sync() {}
+
+        @Override
+        public void close() {}
+      };
+    }
+    FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ);
+    return new Directory() {
+      @Override
+      public void sync() throws IOException {
+        ch.force(true);
+      }
+
+      @Override
+      public void close() throws IOException {
+        ch.close();
+      }
+    };
+  }
+}

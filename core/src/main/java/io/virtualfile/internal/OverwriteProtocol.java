@@ -1,0 +1,318 @@
+package io.virtualfile.internal;
+
+import io.virtualfile.CrashSafeOverwriteException;
+import io.virtualfile.CrashSafeOverwriteException.Step;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The crash-safe overwrite, once: its validation, its steps in order, and what a failure at each step
+ * means. The blocking overwrite calls {@link #run(ByteBuffer)}; the reactive overwrite calls the steps one
+ * by one from its pipeline, writing the temp file itself and reporting a write failure through {@link
+ * #failed(Step, Throwable)}.
+ *
+ * <h2>Steps</h2>
+ * remove stale temp, create temp ({@code CREATE_NEW}, owner-only, then the final file's permissions),
+ * write, fsync temp, close temp, atomic rename, open parent directory, fsync parent directory. A failure
+ * up to and including the rename closes and removes the temp file (only if this overwrite created it:
+ * a temp that {@code CREATE_NEW} found existing belongs to someone else) and leaves the final file as it
+ * was. No step is ever retried.
+ *
+ * <h2>Validation (before anything is touched)</h2>
+ * The final path needs a parent; it must be absent or a regular file (a directory, a symbolic link or a
+ * special file is refused); an explicit temp path must be in the same directory, differ from the final
+ * path and not be a directory; and, within this process, no other overwrite may be using the same
+ * explicit temp path at the same time.
+ *
+ * <p>Not thread-safe: one overwrite, one step at a time.
+ *
+ * @param <T> the temp file handle
+ */
+public final class OverwriteProtocol<T extends FileOps.TempFile> {
+  private static final Set<PosixFilePermission> NEW_FILE_PERMISSIONS =
+      PosixFilePermissions.fromString("rw-------");
+
+  /**
+   * Explicit temp paths claimed by overwrites in flight in this process. Invariant: a path is in the set
+   * from {@link #prepare} until the overwrite that added it has finished, including its cleanup, so two
+   * overwrites never remove or rename each other's temp file. Derived temp names are unique and never
+   * enter the set.
+   */
+  private static final Set<Path> CLAIMED_TEMPS = ConcurrentHashMap.newKeySet();
+
+  private final FileOps ops;
+  private final FileOps.TempFiles<T> temps;
+  private final Path finalPath;
+  private final Path tmpPath;
+  private final Path dir;
+  private final Set<PosixFilePermission> permissions;
+  private final Path claimed;
+
+  private T temp;
+  private boolean tempCreated;
+  private boolean finished;
+
+  private OverwriteProtocol(
+      FileOps ops, FileOps.TempFiles<T> temps, Path finalPath, Path tmpPath, Path dir,
+      Set<PosixFilePermission> permissions, Path claimed) {
+    this.ops = ops;
+    this.temps = temps;
+    this.finalPath = finalPath;
+    this.tmpPath = tmpPath;
+    this.dir = dir;
+    this.permissions = permissions;
+    this.claimed = claimed;
+  }
+
+  /**
+   * Validates the paths and, for an explicit temp path, claims it.
+   *
+   * @param tmpPath the caller's temp path, or {@code null} to derive an unpredictable one
+   * @throws IllegalArgumentException for a path that cannot be overwritten this way (nothing touched)
+   * @throws CrashSafeOverwriteException at {@link Step#REMOVE_STALE_TEMP} if another overwrite in this
+   *     process is using the same explicit temp path
+   * @throws IOException if the final path cannot be inspected
+   */
+  public static <T extends FileOps.TempFile> OverwriteProtocol<T> prepare(
+      FileOps ops, FileOps.TempFiles<T> temps, Path finalPath, Path tmpPath) throws IOException {
+    Objects.requireNonNull(finalPath, "finalPath");
+    Path dir = finalPath.getParent();
+    if (dir == null) {
+      throw new IllegalArgumentException(
+          "finalPath has no parent directory (use ./" + finalPath + "): " + finalPath);
+    }
+    Path tmp;
+    if (tmpPath == null) {
+      tmp = TempNames.derive(finalPath);
+    } else {
+      tmp = tmpPath;
+      Path tmpDir = tmpPath.getParent();
+      if (tmpDir == null || !sameDirectory(tmpDir, dir)) {
+        throw new IllegalArgumentException(
+            "tmpPath must be in finalPath's directory " + dir + " (a rename across directories is"
+                + " not atomic): " + tmpPath);
+      }
+      if (tmpPath.toAbsolutePath().normalize().equals(finalPath.toAbsolutePath().normalize())) {
+        throw new IllegalArgumentException("tmpPath is finalPath: " + tmpPath);
+      }
+      if (ops.kindOf(tmpPath) == FileOps.Kind.DIRECTORY) {
+        throw new IllegalArgumentException("tmpPath is a directory: " + tmpPath);
+      }
+    }
+    Set<PosixFilePermission> permissions;
+    switch (ops.kindOf(finalPath)) {
+      case ABSENT:
+        permissions = NEW_FILE_PERMISSIONS;
+        break;
+      case REGULAR_FILE:
+        permissions = ops.permissionsOf(finalPath);
+        break;
+      case DIRECTORY:
+        throw new IllegalArgumentException("finalPath is a directory: " + finalPath);
+      case SYMBOLIC_LINK:
+        throw new IllegalArgumentException(
+            "finalPath is a symbolic link; to overwrite its target pass finalPath.toRealPath(): "
+                + finalPath);
+      default:
+        throw new IllegalArgumentException("finalPath is not a regular file: " + finalPath);
+    }
+    Path claimed = null;
+    if (tmpPath != null) {
+      claimed = tmpPath.toAbsolutePath().normalize();
+      if (!CLAIMED_TEMPS.add(claimed)) {
+        throw new CrashSafeOverwriteException(
+            finalPath,
+            Step.REMOVE_STALE_TEMP,
+            new IOException(
+                "tmpPath is in use by another overwrite in this process; not removing it: "
+                    + tmpPath));
+      }
+    }
+    return new OverwriteProtocol<>(ops, temps, finalPath, tmp, dir, permissions, claimed);
+  }
+
+  private static boolean sameDirectory(Path a, Path b) {
+    return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+  }
+
+  public Path finalPath() {
+    return finalPath;
+  }
+
+  public Path tmpPath() {
+    return tmpPath;
+  }
+
+  public Path directory() {
+    return dir;
+  }
+
+  /** Runs every step in order, blocking. */
+  public void run(ByteBuffer content) throws CrashSafeOverwriteException {
+    try {
+      removeStaleTemp();
+      createTemp();
+      write(content);
+      syncTemp();
+      closeTemp();
+      rename();
+      syncParent();
+    } finally {
+      finish();
+    }
+  }
+
+  public void removeStaleTemp() throws CrashSafeOverwriteException {
+    try {
+      ops.deleteIfExists(tmpPath);
+    } catch (IOException | RuntimeException e) {
+      throw failed(Step.REMOVE_STALE_TEMP, e);
+    }
+  }
+
+  /** Creates and opens the temp file; a {@code CREATE_NEW} race with someone else fails here. */
+  public T createTemp() throws CrashSafeOverwriteException {
+    try {
+      temp = temps.createNew(tmpPath, permissions);
+    } catch (IOException | RuntimeException e) {
+      throw failed(Step.CREATE_TEMP, e);
+    }
+    tempCreated = true;
+    return temp;
+  }
+
+  public void write(ByteBuffer content) throws CrashSafeOverwriteException {
+    try {
+      temp.writeAll(content);
+    } catch (IOException | RuntimeException e) {
+      throw failed(Step.WRITE, e);
+    }
+  }
+
+  public void syncTemp() throws CrashSafeOverwriteException {
+    try {
+      temp.sync();
+    } catch (IOException | RuntimeException e) {
+      throw failed(Step.SYNC_TEMP, e);
+    }
+  }
+
+  /** Closes the temp file before the rename, checking the close's error (it may report a write error). */
+  public void closeTemp() throws CrashSafeOverwriteException {
+    T t = temp;
+    temp = null; // closed or not, never closed a second time by the cleanup
+    try {
+      t.close();
+    } catch (IOException | RuntimeException e) {
+      throw failed(Step.CLOSE_TEMP, e);
+    }
+  }
+
+  public void rename() throws CrashSafeOverwriteException {
+    try {
+      ops.atomicMove(tmpPath, finalPath);
+    } catch (IOException | RuntimeException e) {
+      throw failed(Step.RENAME, e);
+    }
+    tempCreated = false; // it is the final file now
+  }
+
+  /** Opens the parent directory, fsyncs it and closes it: the two steps after the rename. */
+  public void syncParent() throws CrashSafeOverwriteException {
+    FileOps.Directory d;
+    try {
+      d = ops.openDirectory(dir);
+    } catch (IOException | RuntimeException e) {
+      throw failed(Step.OPEN_PARENT, e);
+    }
+    try {
+      d.sync();
+    } catch (IOException | RuntimeException e) {
+      CrashSafeOverwriteException failure = failed(Step.SYNC_PARENT, e);
+      closeSuppressing(d, failure);
+      throw failure;
+    }
+    try {
+      d.close();
+    } catch (IOException | RuntimeException e) {
+      throw failed(Step.SYNC_PARENT, e);
+    }
+  }
+
+  /**
+   * Records that {@code step} failed with {@code cause}: before the rename the temp file is closed and
+   * removed (their own errors are added as suppressed). Returns the exception to report.
+   */
+  public CrashSafeOverwriteException failed(Step step, Throwable cause) {
+    CrashSafeOverwriteException failure = new CrashSafeOverwriteException(finalPath, step, cause);
+    if (!step.afterRename()) {
+      removeTemp(failure);
+    }
+    return failure;
+  }
+
+  /**
+   * Abandons an overwrite that stopped between steps (a cancelled pipeline): before the rename the temp
+   * file is closed and removed. Errors of that cleanup are thrown. Then {@link #finish()}.
+   */
+  public void abandon() throws IOException {
+    IOException failure = new IOException("cleaning up the abandoned overwrite of " + finalPath);
+    try {
+      removeTemp(failure);
+    } finally {
+      finish();
+    }
+    if (failure.getSuppressed().length > 0) {
+      throw failure;
+    }
+  }
+
+  /** Releases the claim on an explicit temp path. Idempotent. Call after any cleanup. */
+  public void finish() {
+    if (!finished) {
+      finished = true;
+      if (claimed != null) {
+        CLAIMED_TEMPS.remove(claimed);
+      }
+    }
+  }
+
+  private void removeTemp(Throwable failure) {
+    T t = temp;
+    temp = null;
+    if (t != null) {
+      closeSuppressing(t::close, failure);
+    }
+    if (tempCreated) {
+      tempCreated = false;
+      try {
+        ops.deleteIfExists(tmpPath);
+      } catch (IOException | RuntimeException e) {
+        failure.addSuppressed(e);
+      }
+    }
+  }
+
+  @FunctionalInterface
+  private interface Closer {
+    void close() throws IOException;
+  }
+
+  private static void closeSuppressing(FileOps.Directory d, Throwable failure) {
+    closeSuppressing(d::close, failure);
+  }
+
+  private static void closeSuppressing(Closer c, Throwable failure) {
+    try {
+      c.close();
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+  }
+}
