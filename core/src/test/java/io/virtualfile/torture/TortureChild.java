@@ -1,0 +1,112 @@
+package io.virtualfile.torture;
+
+import io.virtualfile.VirtualFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ServiceLoader;
+
+/**
+ * The process that gets killed: overwrites {@code <dir>/state} with versioned content in a loop and
+ * prints each version after the overwrite returned. Usage: {@code TortureChild <dir> <writer>} where
+ * writer is {@code derived}, {@code explicit}, or the name of a {@link Overwriter} service.
+ */
+public final class TortureChild {
+  /** One way to overwrite a file crash-safely; the reactive module registers its own. */
+  public interface Overwriter {
+    String name();
+
+    /** Start-up cleanup of what an earlier, killed process left. */
+    void startUp(Path dir) throws Exception;
+
+    void overwrite(Path finalPath, ByteBuffer content) throws Exception;
+  }
+
+  static Overwriter pick(String name) {
+    if (name.equals("derived")) {
+      return new Overwriter() {
+        @Override
+        public String name() {
+          return name;
+        }
+
+        @Override
+        public void startUp(Path dir) throws Exception {
+          VirtualFile.removeStaleTempFiles(dir);
+        }
+
+        @Override
+        public void overwrite(Path finalPath, ByteBuffer content) throws Exception {
+          VirtualFile.crashSafeOverwrite(finalPath, content);
+        }
+      };
+    }
+    if (name.equals("explicit")) {
+      return new Overwriter() {
+        @Override
+        public String name() {
+          return name;
+        }
+
+        @Override
+        public void startUp(Path dir) {} // the next call removes the stale temp itself
+
+        @Override
+        public void overwrite(Path finalPath, ByteBuffer content) throws Exception {
+          VirtualFile.crashSafeOverwrite(finalPath, finalPath.resolveSibling("state.tmp"), content);
+        }
+      };
+    }
+    if (name.equals("truncate-then-write")) { // not crash-safe: shows the torture can fail
+      return new Overwriter() {
+        @Override
+        public String name() {
+          return name;
+        }
+
+        @Override
+        public void startUp(Path dir) {}
+
+        @Override
+        public void overwrite(Path finalPath, ByteBuffer content) throws Exception {
+          try (var ch = java.nio.channels.FileChannel.open(finalPath,
+              java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+              java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            while (content.hasRemaining()) {
+              ch.write(content);
+            }
+          }
+        }
+      };
+    }
+    for (Overwriter o : ServiceLoader.load(Overwriter.class)) {
+      if (o.name().equals(name)) {
+        return o;
+      }
+    }
+    throw new IllegalArgumentException("no overwriter named " + name);
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(args[0]);
+    Overwriter writer = pick(args[1]);
+    Path state = dir.resolve("state");
+    writer.startUp(dir);
+    long version;
+    try {
+      version = VersionedContent.decode(Files.readAllBytes(state)) + 1;
+    } catch (NoSuchFileException e) {
+      version = 1;
+    } catch (IllegalStateException e) {
+      version = 1_000_000; // only the unsafe writer gets here; the parent has already failed the run
+    }
+    System.out.println("ready");
+    System.out.flush();
+    for (; ; version++) {
+      writer.overwrite(state, VersionedContent.encode(version));
+      System.out.println(version);
+      System.out.flush();
+    }
+  }
+}
