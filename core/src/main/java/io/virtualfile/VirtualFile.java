@@ -4,11 +4,8 @@ import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.JdkFileOps;
 import io.virtualfile.internal.OverwriteProtocol;
 import io.virtualfile.internal.TempNames;
-import io.virtualfile.internal.NotReadableException;
-import io.virtualfile.internal.NotWritableException;
 import io.virtualfile.internal.OpenOptions;
 import io.virtualfile.internal.Slot;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
@@ -235,9 +232,7 @@ public final class VirtualFile implements AutoCloseable {
     while (dst.hasRemaining()) {
       int n = readAt(dst, p);
       if (n < 0) {
-        throw new EOFException(
-            "end of file at " + p + " with " + dst.remaining() + " bytes still to read from "
-                + path() + " (read started at " + position + ")");
+        throw OpenOptions.endOfFile(path(), position, p, dst.remaining());
       }
       p += n;
     }
@@ -267,7 +262,7 @@ public final class VirtualFile implements AutoCloseable {
     if (size < 0) {
       throw new IllegalArgumentException("size < 0: " + size);
     }
-    requireWritable();
+    options.requireWritable(path());
     io(ch -> {
       ch.truncate(size);
       return 0;
@@ -352,28 +347,10 @@ public final class VirtualFile implements AutoCloseable {
   }
 
   private void checkRead(ByteBuffer dst, long position) {
-    Objects.requireNonNull(dst, "dst");
-    checkPosition(position);
-    if (!options.readable()) {
-      throw new NotReadableException(path());
-    }
+    options.checkRead(path(), dst, position);
   }
 
   private void checkWrite(ByteBuffer src, long position) {
-    Objects.requireNonNull(src, "src");
-    checkPosition(position);
-    requireWritable();
-  }
-
-  private void requireWritable() {
-    if (!options.writable()) {
-      throw new NotWritableException(path());
-    }
-  }
-
-  private static void checkPosition(long position) {
-    if (position < 0) {
-      throw new IllegalArgumentException("position < 0: " + position);
-    }
+    options.checkWrite(path(), src, position);
   }
 }

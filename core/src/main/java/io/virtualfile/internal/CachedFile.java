@@ -83,6 +83,19 @@ public final class CachedFile<C extends Closeable> {
   }
 
   /**
+   * Operations in flight on this file's current descriptor, for monitoring and tests; a racy snapshot
+   * (0 when the descriptor is not cached).
+   */
+  public int operationsInFlight() {
+    Slot<C> s = slot;
+    if (s == null) {
+      return 0;
+    }
+    int pins = s.pins();
+    return s.tag == tag && pins > 0 ? pins : 0;
+  }
+
+  /**
    * Pins the cached descriptor without blocking, or returns {@code null} when the file must be
    * reopened first ({@link #pin()} does that).
    *

@@ -1,5 +1,7 @@
 package io.virtualfile.internal;
 
+import java.io.EOFException;
+import java.nio.ByteBuffer;
 import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
@@ -86,5 +88,43 @@ public final class OpenOptions {
 
   public boolean deleteOnClose() {
     return deleteOnClose;
+  }
+
+  /** Checks the arguments of a positional read of {@code file}. */
+  public void checkRead(Object file, ByteBuffer dst, long position) {
+    Objects.requireNonNull(dst, "dst");
+    checkPosition(position);
+    requireReadable(file);
+  }
+
+  /** Checks the arguments of a positional write to {@code file}. */
+  public void checkWrite(Object file, ByteBuffer src, long position) {
+    Objects.requireNonNull(src, "src");
+    checkPosition(position);
+    requireWritable(file);
+  }
+
+  public void requireReadable(Object file) {
+    if (!readable) {
+      throw new NotReadableException(file);
+    }
+  }
+
+  public void requireWritable(Object file) {
+    if (!writable) {
+      throw new NotWritableException(file);
+    }
+  }
+
+  public static void checkPosition(long position) {
+    if (position < 0) {
+      throw new IllegalArgumentException("position < 0: " + position);
+    }
+  }
+
+  /** The error of a read that had to fill a buffer and met the end of {@code file} first. */
+  public static EOFException endOfFile(Object file, long start, long position, int remaining) {
+    return new EOFException("end of file at " + position + " with " + remaining
+        + " bytes still to read from " + file + " (read started at " + start + ")");
   }
 }

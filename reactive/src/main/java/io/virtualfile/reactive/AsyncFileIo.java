@@ -1,0 +1,221 @@
+package io.virtualfile.reactive;
+
+import io.virtualfile.internal.ClockCache;
+import java.io.IOException;
+import java.nio.channels.AsynchronousFileChannel;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedTransferQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The IO engine behind {@link AsyncVirtualFile}: a bounded pool of IO threads, a bounded cache of
+ * {@link AsynchronousFileChannel}s, and the scheduler on which blocking steps run.
+ *
+ * <ul>
+ *   <li><b>IO threads.</b> A fixed pool of {@link Builder#ioThreads(int)} daemon threads named {@code
+ *       virtualfile-io-N} is handed to {@link AsynchronousFileChannel#open(Path, Set, ExecutorService,
+ *       java.nio.file.attribute.FileAttribute[])}; the JDK's unbounded default pool is never used. The
+ *       positional reads and writes run there and their results are signalled from there.</li>
+ *   <li><b>Channel cache.</b> At most {@link Builder#cacheCapacity(int)} channels are open, on the same
+ *       clock cache as core's {@link io.virtualfile.OpenFileCache} (see its Javadoc for what the bound
+ *       means, and for the wait when every channel is pinned by an operation in flight).</li>
+ *   <li><b>Blocking scheduler.</b> Opening and reopening files, {@code force}, {@code size}, {@code
+ *       truncate}, renames and directory fsyncs block in the JDK, so they run on {@link
+ *       Builder#blockingScheduler(Scheduler)} (default {@link Schedulers#boundedElastic()}), never on a
+ *       subscriber's thread.</li>
+ * </ul>
+ *
+ * <p>Thread-safe. {@link #close()} closes the cached channels (after operations in flight on them) and
+ * stops the IO threads; it does not dispose a scheduler it was given.
+ */
+public final class AsyncFileIo implements AutoCloseable {
+  /** System property that sets the channel cache capacity of {@link #shared()}. */
+  public static final String MAX_OPEN_FILES_PROPERTY = "virtualfile.async.maxOpenFiles";
+
+  private static AsyncFileIo shared; // guarded by AsyncFileIo.class
+
+  private final ExecutorService ioExecutor;
+  private final ClockCache<AsynchronousFileChannel> cache;
+  private final Scheduler blocking;
+  private final boolean isShared;
+
+  private AsyncFileIo(Builder b, boolean isShared) {
+    this.cache = new ClockCache<>(b.cacheCapacity, b.pinWait);
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            b.ioThreads, b.ioThreads, 0, TimeUnit.MILLISECONDS,
+            // A lock-free queue: submitting from a Reactor non-blocking thread never parks.
+            new LinkedTransferQueue<>(),
+            daemonThreads("virtualfile-io-"));
+    pool.prestartAllCoreThreads(); // so that submitting never takes the pool's lock to add a worker
+    this.ioExecutor = b.executorDecorator.apply(pool);
+    this.blocking = b.blockingScheduler;
+    this.isShared = isShared;
+  }
+
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /**
+   * The process-wide engine: IO threads as many as available processors, a channel cache of {@value
+   * #MAX_OPEN_FILES_PROPERTY} (default 128), {@link Schedulers#boundedElastic()} for blocking steps.
+   * It cannot be closed; its threads are daemons.
+   */
+  public static synchronized AsyncFileIo shared() {
+    if (shared == null) {
+      Builder b = builder();
+      String value = System.getProperty(MAX_OPEN_FILES_PROPERTY);
+      if (value != null) {
+        try {
+          b.cacheCapacity(Integer.parseInt(value.trim()));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(
+              MAX_OPEN_FILES_PROPERTY + " is not a whole number: \"" + value + "\"", e);
+        }
+      }
+      shared = new AsyncFileIo(b, true);
+    }
+    return shared;
+  }
+
+  /** A builder with the defaults of {@link #shared()}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Configures an {@link AsyncFileIo}. Not thread-safe. */
+  public static final class Builder {
+    private int ioThreads = Runtime.getRuntime().availableProcessors();
+    private int cacheCapacity = 128;
+    private Duration pinWait = Duration.ofSeconds(10);
+    private Scheduler blockingScheduler = Schedulers.boundedElastic();
+    private UnaryOperator<ExecutorService> executorDecorator = UnaryOperator.identity();
+
+    private Builder() {}
+
+    /**
+     * IO threads that run positional reads and writes (default: available processors).
+     *
+     * @throws IllegalArgumentException if {@code n < 1}
+     */
+    public Builder ioThreads(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("ioThreads < 1: " + n);
+      }
+      this.ioThreads = n;
+      return this;
+    }
+
+    /**
+     * Channels kept open at most (default 128).
+     *
+     * @throws IllegalArgumentException if {@code capacity < 1}
+     */
+    public Builder cacheCapacity(int capacity) {
+      if (capacity < 1) {
+        throw new IllegalArgumentException("capacity < 1: " + capacity);
+      }
+      this.cacheCapacity = capacity;
+      return this;
+    }
+
+    /**
+     * How long a reopen waits for a channel slot when every slot is pinned by operations in flight,
+     * before it fails (default 10 seconds).
+     */
+    public Builder pinWait(Duration wait) {
+      Objects.requireNonNull(wait, "wait");
+      if (wait.isNegative()) {
+        throw new IllegalArgumentException("pinWait < 0: " + wait);
+      }
+      this.pinWait = wait;
+      return this;
+    }
+
+    /** Where blocking steps run (default {@link Schedulers#boundedElastic()}); not disposed by close. */
+    public Builder blockingScheduler(Scheduler scheduler) {
+      this.blockingScheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** For tests: wraps the IO executor (to observe what runs on it). */
+    Builder executorDecorator(UnaryOperator<ExecutorService> decorator) {
+      this.executorDecorator = Objects.requireNonNull(decorator, "decorator");
+      return this;
+    }
+
+    public AsyncFileIo build() {
+      return new AsyncFileIo(this, false);
+    }
+  }
+
+  /** The channel cache's counters, as core's {@link io.virtualfile.CacheStats}. */
+  public io.virtualfile.CacheStats stats() {
+    return new io.virtualfile.CacheStats(
+        cache.hits(), cache.misses(), cache.evictions(), cache.openDescriptors());
+  }
+
+  /** The channel cache capacity. */
+  public int cacheCapacity() {
+    return cache.capacity();
+  }
+
+  /**
+   * Closes every cached channel, after the operations in flight on it, and stops the IO threads. Later
+   * operations fail with a {@link java.nio.channels.ClosedChannelException} saying the cache is closed.
+   * Blocks; call it from a thread that may block. Idempotent.
+   *
+   * @throws IllegalStateException on the {@link #shared()} engine
+   */
+  @Override
+  public void close() {
+    if (isShared) {
+      throw new IllegalStateException("the shared AsyncFileIo cannot be closed");
+    }
+    try {
+      cache.close();
+    } finally {
+      ioExecutor.shutdown();
+    }
+  }
+
+  ClockCache<AsynchronousFileChannel> cache() {
+    return cache;
+  }
+
+  Scheduler blocking() {
+    return blocking;
+  }
+
+  /** Opens {@code path} on the IO threads. Blocking. */
+  AsynchronousFileChannel openChannel(Path path, Set<? extends OpenOption> options)
+      throws IOException {
+    return AsynchronousFileChannel.open(path, options, ioExecutor);
+  }
+
+  ExecutorService ioExecutor() {
+    return ioExecutor;
+  }
+
+  @Override
+  public String toString() {
+    return "AsyncFileIo{" + stats() + "}";
+  }
+}
