@@ -1,0 +1,156 @@
+package io.virtualfile.reactive;
+
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.Disposable;
+import reactor.core.publisher.Hooks;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+import reactor.test.util.RaceTestUtils;
+
+/** Cancellation never closes the shared channel, never leaks a pin, never loses a late result. */
+class AsyncVirtualFileCancellationTest {
+  @TempDir Path dir;
+  CountingExecutor executor;
+  AsyncFileIo io;
+  Path path;
+  byte[] data;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(4)
+        .executorDecorator(e -> executor = new CountingExecutor(e)).build();
+    path = dir.resolve("f");
+    data = new byte[1 << 20];
+    new Random(5).nextBytes(data);
+    Files.write(path, data);
+  }
+
+  @AfterEach
+  void tearDown() {
+    io.close();
+  }
+
+  static void awaitZero(AsyncVirtualFile f) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (f.operationsInFlight() != 0 && System.nanoTime() < deadline) {
+      Thread.sleep(1);
+    }
+    assertThat(f.operationsInFlight()).as("pins left after cancellation").isZero();
+  }
+
+  @Test
+  void cancelRacingCompletion_neverLeaksAPin_andEveryResultIsDeliveredOrDiscarded() throws Exception {
+    AsyncVirtualFile f = AsyncVirtualFile.open(path, io, READ).block();
+    long missesBefore = io.stats().misses();
+    int rounds = 5_000;
+    AtomicInteger delivered = new AtomicInteger();
+    AtomicInteger discarded = new AtomicInteger();
+    // A value that reaches the lambda subscriber just after its dispose is dropped there, by Reactor.
+    AtomicInteger droppedBySubscriber = new AtomicInteger();
+    Hooks.onNextDropped(v -> droppedBySubscriber.incrementAndGet());
+    try {
+      for (int i = 0; i < rounds; i++) {
+        ByteBuffer b = ByteBuffer.allocate(4096);
+        AtomicReference<Disposable> d = new AtomicReference<>();
+        RaceTestUtils.race(
+            () -> d.set(f.readAt(b, 0)
+                .doOnDiscard(Integer.class, n -> discarded.incrementAndGet())
+                .subscribe(n -> delivered.incrementAndGet())),
+            () -> {
+              Disposable x;
+              while ((x = d.get()) == null) {
+                Thread.onSpinWait();
+              }
+              x.dispose();
+            });
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (delivered.get() + discarded.get() + droppedBySubscriber.get() < rounds
+          && System.nanoTime() < deadline) {
+        Thread.sleep(1);
+      }
+      assertThat(delivered.get() + discarded.get() + droppedBySubscriber.get()).isEqualTo(rounds);
+    } finally {
+      Hooks.resetOnNextDropped();
+    }
+    assertThat(discarded.get()).as("some cancels won the race").isPositive();
+    awaitZero(f);
+    assertThat(io.stats().misses()).as("the shared channel was never closed").isEqualTo(missesBefore);
+    StepVerifier.create(f.readAt(ByteBuffer.allocate(10), 0)).expectNext(10).verifyComplete();
+  }
+
+  @Test
+  void cancelOfAWrite_keepsTheChannelOpen() throws Exception {
+    AsyncVirtualFile f = AsyncVirtualFile.open(path, io, READ, WRITE).block();
+    long missesBefore = io.stats().misses();
+    for (int i = 0; i < 1_000; i++) {
+      f.writeAt(ByteBuffer.wrap(new byte[] {1, 2, 3}), i).subscribe().dispose();
+    }
+    awaitZero(f);
+    assertThat(io.stats().misses()).isEqualTo(missesBefore);
+    StepVerifier.create(f.size()).expectNext((long) data.length).verifyComplete();
+  }
+
+  @Test
+  void synchronousChannelThrow_isSignalledToTheSubscriber_notDropped() throws Exception {
+    AsyncVirtualFile f = AsyncVirtualFile.open(path, io, READ).block();
+    AtomicInteger dropped = new AtomicInteger();
+    Hooks.onErrorDropped(e -> dropped.incrementAndGet());
+    try {
+      ByteBuffer readOnly = ByteBuffer.allocate(1).asReadOnlyBuffer(); // fails synchronously in the channel
+      StepVerifier.create(f.readAt(readOnly, 0)).expectError(IllegalArgumentException.class).verify();
+      assertThat(dropped.get()).isZero();
+    } finally {
+      Hooks.resetOnErrorDropped();
+    }
+  }
+
+  @Test
+  void streamingRead_readsNothingWithoutDemand_andStopsWhenCancelled() throws Exception {
+    AsyncVirtualFile f = AsyncVirtualFile.open(path, io, READ).block();
+    int before = executor.submitted.get();
+    StepVerifier.create(f.read(0, 4096), 0)
+        .expectSubscription()
+        .expectNoEvent(Duration.ofMillis(100))
+        .then(() -> assertThat(executor.submitted.get()).as("no read without demand").isEqualTo(before))
+        .thenRequest(2)
+        .expectNextCount(2)
+        .expectNoEvent(Duration.ofMillis(50))
+        .thenCancel()
+        .verify();
+    awaitZero(f);
+    int afterCancel = executor.submitted.get();
+    assertThat(afterCancel - before).as("two chunks requested, two reads").isEqualTo(2);
+    Thread.sleep(50);
+    assertThat(executor.submitted.get()).as("no read after cancel").isEqualTo(afterCancel);
+  }
+
+  @Test
+  void cancelWhileReopening_startsNoIo_andLeaksNoPin() throws Exception {
+    AsyncVirtualFile f = AsyncVirtualFile.open(path, io, READ).block();
+    for (int i = 0; i < 200; i++) {
+      // evict f's channel so that each read must reopen on the blocking scheduler
+      for (int k = 0; k < 4; k++) {
+        Path o = Files.write(dir.resolve("o" + k), new byte[1]);
+        AsyncVirtualFile.open(o, io, READ).flatMap(AsyncVirtualFile::close).block();
+      }
+      f.readAt(ByteBuffer.allocate(16), 0).subscribeOn(Schedulers.parallel()).subscribe().dispose();
+    }
+    awaitZero(f);
+    StepVerifier.create(f.readAt(ByteBuffer.allocate(16), 0)).expectNext(16).verifyComplete();
+  }
+}
