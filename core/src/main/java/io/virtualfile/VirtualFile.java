@@ -3,6 +3,7 @@ package io.virtualfile;
 import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.JdkFileOps;
 import io.virtualfile.internal.OverwriteProtocol;
+import io.virtualfile.internal.StepFailure;
 import io.virtualfile.internal.TempNames;
 import io.virtualfile.internal.OpenOptions;
 import io.virtualfile.internal.Slot;
@@ -165,7 +166,14 @@ public final class VirtualFile implements AutoCloseable {
     if (!Files.isDirectory(dir)) {
       throw new IllegalArgumentException("not a directory: " + dir);
     }
-    JdkFileOps.INSTANCE.syncDirectory(dir);
+    try {
+      OverwriteProtocol.syncDirectory(JdkFileOps.INSTANCE, dir);
+    } catch (StepFailure e) {
+      if (e.getCause() instanceof IOException) {
+        throw (IOException) e.getCause();
+      }
+      throw e;
+    }
   }
 
   /**

@@ -65,20 +65,4 @@ public interface FileOps {
 
   /** Opens a directory so that it can be synced. */
   Directory openDirectory(Path dir) throws IOException;
-
-  /** Opens, fsyncs and closes {@code dir}; a close error after a failed fsync is suppressed. */
-  default void syncDirectory(Path dir) throws IOException {
-    Directory d = openDirectory(dir);
-    try {
-      d.sync();
-    } catch (IOException | RuntimeException e) {
-      try {
-        d.close();
-      } catch (IOException | RuntimeException closeError) {
-        e.addSuppressed(closeError);
-      }
-      throw e;
-    }
-    d.close();
-  }
 }

@@ -225,23 +225,38 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
 
   /** Opens the parent directory, fsyncs it and closes it: the two steps after the rename. */
   public void syncParent() throws CrashSafeOverwriteException {
+    try {
+      syncDirectory(ops, dir);
+    } catch (StepFailure e) {
+      throw failed(e.step(), e.getCause());
+    }
+  }
+
+  /**
+   * The steps {@link Step#OPEN_PARENT} and {@link Step#SYNC_PARENT} on their own, for a directory fsync
+   * shared by several overwrites: opens {@code dir}, fsyncs it, closes it (a close error counts as a
+   * failed sync).
+   *
+   * @throws StepFailure naming the step that failed
+   */
+  public static void syncDirectory(FileOps ops, Path dir) throws StepFailure {
     FileOps.Directory d;
     try {
       d = ops.openDirectory(dir);
     } catch (IOException | RuntimeException e) {
-      throw failed(Step.OPEN_PARENT, e);
+      throw new StepFailure(Step.OPEN_PARENT, e);
     }
     try {
       d.sync();
     } catch (IOException | RuntimeException e) {
-      CrashSafeOverwriteException failure = failed(Step.SYNC_PARENT, e);
-      closeSuppressing(d, failure);
+      StepFailure failure = new StepFailure(Step.SYNC_PARENT, e);
+      closeSuppressing(d::close, failure);
       throw failure;
     }
     try {
       d.close();
     } catch (IOException | RuntimeException e) {
-      throw failed(Step.SYNC_PARENT, e);
+      throw new StepFailure(Step.SYNC_PARENT, e);
     }
   }
 
@@ -302,10 +317,6 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
   @FunctionalInterface
   private interface Closer {
     void close() throws IOException;
-  }
-
-  private static void closeSuppressing(FileOps.Directory d, Throwable failure) {
-    closeSuppressing(d::close, failure);
   }
 
   private static void closeSuppressing(Closer c, Throwable failure) {

@@ -1,7 +1,10 @@
 package io.virtualfile.reactive;
 
 import io.virtualfile.internal.ClockCache;
+import io.virtualfile.internal.FileOps;
+import io.virtualfile.internal.JdkFileOps;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -15,6 +18,8 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -49,6 +54,7 @@ public final class AsyncFileIo implements AutoCloseable {
   private final ClockCache<AsynchronousFileChannel> cache;
   private final Scheduler blocking;
   private final boolean isShared;
+  private final OverwritePipeline overwrites;
 
   private AsyncFileIo(Builder b, boolean isShared) {
     this.cache = new ClockCache<>(b.cacheCapacity, b.pinWait);
@@ -62,6 +68,13 @@ public final class AsyncFileIo implements AutoCloseable {
     this.ioExecutor = b.executorDecorator.apply(pool);
     this.blocking = b.blockingScheduler;
     this.isShared = isShared;
+    this.overwrites =
+        new OverwritePipeline(
+            b.fileOps,
+            ChannelTempFile.factory(ioExecutor),
+            blocking,
+            new GroupCommitDirectorySyncer(b.fileOps, blocking, b.syncGate),
+            b.stepGate);
   }
 
   private static ThreadFactory daemonThreads(String prefix) {
@@ -107,6 +120,9 @@ public final class AsyncFileIo implements AutoCloseable {
     private Duration pinWait = Duration.ofSeconds(10);
     private Scheduler blockingScheduler = Schedulers.boundedElastic();
     private UnaryOperator<ExecutorService> executorDecorator = UnaryOperator.identity();
+    private OverwritePipeline.StepGate stepGate = OverwritePipeline.StepGate.OPEN;
+    private DirectorySyncer.SyncGate syncGate = dir -> Mono.empty();
+    private FileOps fileOps = JdkFileOps.INSTANCE;
 
     private Builder() {}
 
@@ -161,9 +177,88 @@ public final class AsyncFileIo implements AutoCloseable {
       return this;
     }
 
+    /** For tests: pauses each overwrite before each step until the gate's Mono completes. */
+    Builder stepGate(OverwritePipeline.StepGate gate) {
+      this.stepGate = Objects.requireNonNull(gate, "gate");
+      return this;
+    }
+
+    /** For tests: pauses each directory fsync of the overwrite until the gate's Mono completes. */
+    Builder syncGate(DirectorySyncer.SyncGate gate) {
+      this.syncGate = Objects.requireNonNull(gate, "gate");
+      return this;
+    }
+
+    /** For tests: the file-system operations of the overwrite (to observe them or inject faults). */
+    Builder fileOps(FileOps ops) {
+      this.fileOps = Objects.requireNonNull(ops, "ops");
+      return this;
+    }
+
     public AsyncFileIo build() {
       return new AsyncFileIo(this, false);
     }
+  }
+
+  /**
+   * The crash-safe overwrite of {@code finalPath} with {@code content}, as one cold, non-blocking
+   * pipeline: the same steps, validation, guarantees and {@link
+   * io.virtualfile.CrashSafeOverwriteException} as {@link io.virtualfile.VirtualFile#crashSafeOverwrite(
+   * Path, ByteBuffer)}, with a derived temp name.
+   *
+   * <ul>
+   *   <li>Blocking steps (validation, stale-temp removal, temp creation, fsync, close, rename, directory
+   *       fsync) run on the blocking scheduler; the write runs on the IO threads. Completion is signalled
+   *       on the blocking scheduler.</li>
+   *   <li>Directory fsyncs are shared: overwrites in one directory that finish their renames while a
+   *       directory fsync runs join the next one (group commit), which starts after their renames, so
+   *       each overwrite's rename is covered by an fsync that started after it.</li>
+   *   <li>Cancelled (or timed out) before the rename: the pipeline stops at the next step, closes and
+   *       removes the temp file; the final file is untouched. Cancelled after the rename: the directory
+   *       fsync still completes in the background (its error goes to {@code Hooks.onErrorDropped}).</li>
+   *   <li>Concurrent overwrites of one path never interfere: the file always holds one complete
+   *       content, and the last to complete wins.</li>
+   * </ul>
+   *
+   * <p>{@code content} is read from its position to its limit at each subscription; its position is not
+   * changed.
+   */
+  public Mono<Void> overwrite(Path finalPath, ByteBuffer content) {
+    return overwrite(finalPath, null, content, "content");
+  }
+
+  /**
+   * As {@link #overwrite(Path, ByteBuffer)} with the caller's temp path, in {@code finalPath}'s
+   * directory; a stale file there is removed first, as in {@link
+   * io.virtualfile.VirtualFile#crashSafeOverwrite(Path, Path, ByteBuffer)}.
+   */
+  public Mono<Void> overwrite(Path finalPath, Path tmpPath, ByteBuffer content) {
+    return Mono.defer(() -> {
+      Objects.requireNonNull(tmpPath, "tmpPath");
+      return overwrite(finalPath, tmpPath, content, "content");
+    });
+  }
+
+  /**
+   * As {@link #overwrite(Path, ByteBuffer)}, with content streamed in chunks: each buffer is written
+   * completely, in order, before the next is requested. An error of {@code content} fails the overwrite
+   * at {@link io.virtualfile.CrashSafeOverwriteException.Step#WRITE}, leaving the final file untouched.
+   * {@code content} is subscribed once per subscription of the returned Mono.
+   */
+  public Mono<Void> overwrite(Path finalPath, Publisher<ByteBuffer> content) {
+    return Mono.defer(() -> {
+      Objects.requireNonNull(finalPath, "finalPath");
+      Objects.requireNonNull(content, "content");
+      return overwrites.overwrite(finalPath, null, content);
+    });
+  }
+
+  private Mono<Void> overwrite(Path finalPath, Path tmpPath, ByteBuffer content, String name) {
+    return Mono.defer(() -> {
+      Objects.requireNonNull(finalPath, "finalPath");
+      Objects.requireNonNull(content, name);
+      return overwrites.overwrite(finalPath, tmpPath, Mono.fromSupplier(content::duplicate));
+    });
   }
 
   /** The channel cache's counters, as core's {@link io.virtualfile.CacheStats}. */

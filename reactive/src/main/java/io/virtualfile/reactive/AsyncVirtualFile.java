@@ -81,6 +81,30 @@ public final class AsyncVirtualFile {
     });
   }
 
+  /**
+   * The crash-safe overwrite on {@link AsyncFileIo#shared()}; see {@link AsyncFileIo#overwrite(Path,
+   * ByteBuffer)}.
+   */
+  public static Mono<Void> overwrite(Path finalPath, ByteBuffer content) {
+    return Mono.defer(() -> AsyncFileIo.shared().overwrite(finalPath, content));
+  }
+
+  /**
+   * The crash-safe overwrite with the caller's temp path, on {@link AsyncFileIo#shared()}; see {@link
+   * AsyncFileIo#overwrite(Path, Path, ByteBuffer)}.
+   */
+  public static Mono<Void> overwrite(Path finalPath, Path tmpPath, ByteBuffer content) {
+    return Mono.defer(() -> AsyncFileIo.shared().overwrite(finalPath, tmpPath, content));
+  }
+
+  /**
+   * The crash-safe overwrite of streamed content, on {@link AsyncFileIo#shared()}; see {@link
+   * AsyncFileIo#overwrite(Path, Publisher)}.
+   */
+  public static Mono<Void> overwrite(Path finalPath, Publisher<ByteBuffer> content) {
+    return Mono.defer(() -> AsyncFileIo.shared().overwrite(finalPath, content));
+  }
+
   /** The path this file was opened with, and is reopened by. */
   public Path path() {
     return file.path();

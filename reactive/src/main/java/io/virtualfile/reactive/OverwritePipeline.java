@@ -1,0 +1,176 @@
+package io.virtualfile.reactive;
+
+import io.virtualfile.CrashSafeOverwriteException.Step;
+import io.virtualfile.internal.FileOps;
+import io.virtualfile.internal.OverwriteProtocol;
+import io.virtualfile.internal.StepFailure;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * The crash-safe overwrite as one non-blocking pipeline. The steps, their order, validation and what a
+ * failure means are {@link OverwriteProtocol}'s; this class only decides where each step runs:
+ * validation, stale-temp removal, temp creation, fsync, close and rename on the blocking scheduler; the
+ * write on the IO threads; the rename and the directory fsync through a {@link DirectorySyncer}, which
+ * shares directory fsyncs between concurrent overwrites in the same directory.
+ *
+ * <h2>Cancellation</h2>
+ * The pipeline runs detached from its subscriber. Cancelling (or a {@code timeout}) before the rename
+ * stops it at the next step boundary (a write in progress stops after its current buffer), then closes
+ * and removes the temp file; the final file is untouched. Cancelling after the rename changes nothing:
+ * the directory fsync still runs to the end, in the background, so that durability is never abandoned
+ * halfway; its error, if any, goes to {@code Hooks.onErrorDropped}.
+ */
+final class OverwritePipeline {
+  /**
+   * Test seam: called before each step up to {@link Step#RENAME}; the step waits for the returned Mono
+   * to complete. (The directory fsync has its own gate, {@link DirectorySyncer.SyncGate}.)
+   */
+  @FunctionalInterface
+  interface StepGate {
+    Mono<Void> before(Step step);
+
+    StepGate OPEN = step -> Mono.empty();
+  }
+
+  private final FileOps ops;
+  private final FileOps.TempFiles<? extends AsyncTempFile> temps;
+  private final Scheduler blocking;
+  private final DirectorySyncer directorySyncer;
+  private final StepGate gate;
+
+  OverwritePipeline(
+      FileOps ops, FileOps.TempFiles<? extends AsyncTempFile> temps, Scheduler blocking,
+      DirectorySyncer directorySyncer, StepGate gate) {
+    this.ops = ops;
+    this.temps = temps;
+    this.blocking = blocking;
+    this.directorySyncer = directorySyncer;
+    this.gate = gate;
+  }
+
+  /**
+   * @param tmpPath the temp path, or {@code null} for a derived one
+   * @param content buffers written in order, each from its position to its limit
+   */
+  Mono<Void> overwrite(Path finalPath, Path tmpPath, Publisher<ByteBuffer> content) {
+    return Mono.create(sink -> new Run(finalPath, tmpPath, content).start(sink));
+  }
+
+  /** Marks the stop of a cancelled run; never reaches a subscriber. */
+  private static final class Cancelled extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Cancelled() {
+      super("overwrite cancelled", null, false, false);
+    }
+  }
+
+  /** One overwrite. Its steps run one after another; the chain orders their memory effects. */
+  private final class Run {
+    private final Path finalPath;
+    private final Path tmpPath;
+    private final Publisher<ByteBuffer> content;
+    private final Sinks.Empty<Void> cancelSignal = Sinks.empty();
+    private volatile boolean cancelled;
+    private OverwriteProtocol<? extends AsyncTempFile> protocol;
+    private AsyncTempFile temp;
+
+    Run(Path finalPath, Path tmpPath, Publisher<ByteBuffer> content) {
+      this.finalPath = finalPath;
+      this.tmpPath = tmpPath;
+      this.content = content;
+    }
+
+    void start(MonoSink<Void> sink) {
+      sink.onCancel(() -> {
+        cancelled = true;
+        cancelSignal.tryEmitEmpty();
+      });
+      Mono<Void> chain =
+          step(Step.REMOVE_STALE_TEMP, () -> {
+                protocol = OverwriteProtocol.prepare(ops, temps, finalPath, tmpPath);
+                protocol.removeStaleTemp();
+              })
+              .then(step(Step.CREATE_TEMP, () -> temp = protocol.createTemp()))
+              .then(gated(Step.WRITE, Mono.defer(this::write)))
+              .then(step(Step.SYNC_TEMP, () -> protocol.syncTemp()))
+              .then(step(Step.CLOSE_TEMP, () -> protocol.closeTemp()))
+              // Once the rename has started, cancellation is ignored: the new content is visible and must
+              // be made durable.
+              .then(gated(Step.RENAME, Mono.defer(() -> directorySyncer
+                  .renameThenSync(protocol.directory(), protocol::rename)
+                  .subscribeOn(blocking))))
+              .onErrorMap(StepFailure.class, e -> protocol.failed(e.step(), e.getCause()));
+      chain.subscribe(
+          null,
+          error -> {
+            if (error instanceof Cancelled) {
+              abandon(sink);
+            } else {
+              finish();
+              sink.error(error);
+            }
+          },
+          () -> {
+            finish();
+            sink.success();
+          });
+    }
+
+    /** A blocking step, run on the blocking scheduler after its gate, unless cancelled before it. */
+    private Mono<Void> step(Step step, BlockingStep action) {
+      return gated(step, Mono.<Void>fromCallable(() -> {
+        action.run();
+        return null;
+      }).subscribeOn(blocking));
+    }
+
+    private Mono<Void> gated(Step step, Mono<Void> action) {
+      return Mono.defer(() -> gate.before(step))
+          .or(cancelSignal.asMono()) // a cancel while paused does not wait for the gate
+          .then(Mono.defer(() -> cancelled ? Mono.error(new Cancelled()) : action));
+    }
+
+    private Mono<Void> write() {
+      AtomicLong position = new AtomicLong();
+      return Flux.from(content)
+          .concatMap(buf -> temp.write(buf, position.getAndAdd(buf.remaining())), 0)
+          .takeUntilOther(cancelSignal.asMono())
+          .then()
+          .onErrorResume(e -> Mono.<Void>fromCallable(() -> {
+            throw protocol.failed(Step.WRITE, e); // closes and removes the temp: blocking
+          }).subscribeOn(blocking));
+    }
+
+    /** Cleans up after a cancel before the rename, in the background; errors are dropped to hooks. */
+    private void abandon(MonoSink<Void> sink) {
+      Mono.fromCallable(() -> {
+            if (protocol != null) {
+              protocol.abandon();
+            }
+            return true;
+          })
+          .subscribeOn(blocking)
+          .subscribe(null, sink::error); // the sink is cancelled: Reactor routes this to onErrorDropped
+    }
+
+    private void finish() {
+      if (protocol != null) {
+        protocol.finish();
+      }
+    }
+  }
+
+  @FunctionalInterface
+  private interface BlockingStep {
+    void run() throws Exception;
+  }
+}
