@@ -1,0 +1,193 @@
+package io.virtualfile.reactive;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.virtualfile.CrashSafeOverwriteException;
+import io.virtualfile.CrashSafeOverwriteException.Step;
+import io.virtualfile.internal.JdkFileOps;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+
+/** {@link AsyncFileIo#overwrite}: the crash-safe overwrite as a pipeline, subscribed from parallel threads. */
+class AsyncOverwriteTest {
+  @TempDir Path dir;
+  ObservedFileOps ops;
+  AsyncFileIo io;
+
+  @BeforeEach
+  void setUp() {
+    ops = new ObservedFileOps(JdkFileOps.INSTANCE);
+    io = AsyncFileIo.builder().ioThreads(2).fileOps(ops).build();
+  }
+
+  @AfterEach
+  void tearDown() {
+    io.close();
+  }
+
+  static ByteBuffer utf8(String s) {
+    return ByteBuffer.wrap(s.getBytes(UTF_8));
+  }
+
+  static <T> Mono<T> onParallel(Mono<T> m) {
+    return m.subscribeOn(Schedulers.parallel());
+  }
+
+  Set<String> entries() throws Exception {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+    }
+  }
+
+  @Test
+  void oldToNew_derivedTemp_tempGone() throws Exception {
+    Path f = Files.writeString(dir.resolve("meta"), "old");
+    StepVerifier.create(onParallel(io.overwrite(f, utf8("new")))).verifyComplete();
+    assertThat(Files.readString(f)).isEqualTo("new");
+    assertThat(entries()).containsExactly("meta");
+    assertThat(ops.directorySyncs.get()).isEqualTo(1);
+  }
+
+  @Test
+  void staleExplicitTemp_isRemoved() throws Exception {
+    Path f = Files.writeString(dir.resolve("meta"), "old");
+    Path tmp = Files.writeString(dir.resolve("meta.tmp"), "stale");
+    StepVerifier.create(onParallel(io.overwrite(f, tmp, utf8("new")))).verifyComplete();
+    assertThat(Files.readString(f)).isEqualTo("new");
+    assertThat(entries()).containsExactly("meta");
+  }
+
+  @Test
+  void newFile_isCreated() throws Exception {
+    Path f = dir.resolve("fresh");
+    StepVerifier.create(onParallel(io.overwrite(f, utf8("first")))).verifyComplete();
+    assertThat(Files.readString(f)).isEqualTo("first");
+  }
+
+  @Test
+  void streamedContent_isWrittenInOrder() throws Exception {
+    Path f = Files.writeString(dir.resolve("meta"), "old");
+    Flux<ByteBuffer> chunks = Flux.range(0, 100).map(i -> utf8(i + ","));
+    StepVerifier.create(onParallel(io.overwrite(f, chunks))).verifyComplete();
+    String expected = Flux.range(0, 100).map(i -> i + ",").collect(Collectors.joining()).block();
+    assertThat(Files.readString(f)).isEqualTo(expected);
+  }
+
+  @Test
+  void theStaticOverload_runsOnTheSharedEngine() throws Exception {
+    Path f = Files.writeString(dir.resolve("meta"), "old");
+    StepVerifier.create(onParallel(AsyncVirtualFile.overwrite(f, utf8("new")))).verifyComplete();
+    assertThat(Files.readString(f)).isEqualTo("new");
+  }
+
+  @Test
+  void eachSubscription_overwritesAgain_withTheWholeBuffer() throws Exception {
+    Path f = Files.writeString(dir.resolve("meta"), "old");
+    ByteBuffer content = utf8("again");
+    Mono<Void> m = io.overwrite(f, content);
+    Thread.sleep(20);
+    assertThat(Files.readString(f)).as("cold: nothing before subscription").isEqualTo("old");
+    StepVerifier.create(onParallel(m)).verifyComplete();
+    Files.writeString(f, "changed");
+    StepVerifier.create(onParallel(m)).verifyComplete();
+    assertThat(Files.readString(f)).isEqualTo("again");
+    assertThat(content.position()).isZero();
+  }
+
+  @Test
+  void noParent_isAnIllegalArgument_nothingTouched() {
+    StepVerifier.create(onParallel(io.overwrite(Path.of("orphan"), utf8("x"))))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("no parent directory"))
+        .verify();
+    assertThat(Path.of("orphan")).doesNotExist();
+  }
+
+  @Test
+  void finalIsADirectory_isRefused() throws Exception {
+    Path d = Files.createDirectory(dir.resolve("d"));
+    StepVerifier.create(onParallel(io.overwrite(d, utf8("x"))))
+        .expectError(IllegalArgumentException.class).verify();
+    assertThat(d).isDirectory();
+  }
+
+  @Test
+  void failingContentPublisher_failsAtWrite_finalUntouched_tempRemoved() throws Exception {
+    Path f = Files.writeString(dir.resolve("meta"), "old");
+    Flux<ByteBuffer> broken = Flux.concat(Flux.just(utf8("half")), Flux.error(new IllegalStateException("source failed")));
+    StepVerifier.create(onParallel(io.overwrite(f, broken)))
+        .expectErrorSatisfies(e -> {
+          assertThat(e).isInstanceOf(CrashSafeOverwriteException.class);
+          assertThat(((CrashSafeOverwriteException) e).step()).isEqualTo(Step.WRITE);
+          assertThat(e.getCause()).hasMessage("source failed");
+        })
+        .verify();
+    assertThat(Files.readString(f)).isEqualTo("old");
+    assertThat(entries()).containsExactly("meta");
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Step.class, names = {"REMOVE_STALE_TEMP", "RENAME", "OPEN_PARENT", "SYNC_PARENT"})
+  void failureAtAStep_carriesTheStep_andTheCoreOutcome(Step step) throws Exception {
+    Path f = Files.writeString(dir.resolve("meta"), "old");
+    ops.failAt = step;
+    StepVerifier.create(onParallel(io.overwrite(f, dir.resolve("meta.tmp"), utf8("new"))))
+        .expectErrorSatisfies(e -> {
+          assertThat(e).isInstanceOf(CrashSafeOverwriteException.class);
+          CrashSafeOverwriteException c = (CrashSafeOverwriteException) e;
+          assertThat(c.step()).isEqualTo(step);
+          assertThat(c.newContentVisible()).isEqualTo(step.afterRename());
+        })
+        .verify();
+    assertThat(Files.readString(f)).isEqualTo(step.afterRename() ? "new" : "old");
+    assertThat(entries()).containsExactly("meta");
+  }
+
+  @Test
+  void concurrentOverwritesOfOnePath_leaveOneCompleteContent_theLastToComplete() throws Exception {
+    Path f = Files.writeString(dir.resolve("meta"), "old");
+    List<String> completed = Collections.synchronizedList(new ArrayList<>());
+    Flux.range(0, 64)
+        .flatMap(i -> {
+          String content = ("writer " + i + ";").repeat(100 + i);
+          return io.overwrite(f, utf8(content)).doOnSuccess(v -> completed.add(content))
+              .subscribeOn(Schedulers.parallel());
+        }, 64)
+        .blockLast(Duration.ofSeconds(30));
+    assertThat(completed).hasSize(64);
+    assertThat(Files.readString(f)).isEqualTo(completed.get(completed.size() - 1));
+    assertThat(entries()).containsExactly("meta");
+  }
+
+  @Test
+  void concurrentOverwritesInOneDirectory_shareDirectoryFsyncs() throws Exception {
+    int n = 32;
+    Flux.range(0, n)
+        .flatMap(i -> io.overwrite(dir.resolve("f" + i), utf8("content " + i))
+            .subscribeOn(Schedulers.parallel()), n)
+        .blockLast(Duration.ofSeconds(30));
+    for (int i = 0; i < n; i++) {
+      assertThat(Files.readString(dir.resolve("f" + i))).isEqualTo("content " + i);
+    }
+    assertThat(ops.directorySyncs.get()).as("directory fsyncs for %d overwrites", n).isLessThan(n);
+  }
+}
