@@ -88,6 +88,18 @@ public final class TortureChild {
     throw new IllegalArgumentException("no overwriter named " + name);
   }
 
+  /**
+   * One overwrite in a scratch directory before "ready", so that class loading and engine start-up are
+   * done and the parent's random kill delays fall among real overwrites.
+   */
+  static void warmUp(Overwriter writer) throws Exception {
+    Path scratch = Files.createTempDirectory("torture-warmup");
+    Path f = scratch.resolve("warmup");
+    writer.overwrite(f, VersionedContent.encode(0));
+    Files.delete(f);
+    Files.delete(scratch);
+  }
+
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args[0]);
     Overwriter writer = pick(args[1]);
@@ -101,6 +113,7 @@ public final class TortureChild {
     } catch (IllegalStateException e) {
       version = 1_000_000; // only the unsafe writer gets here; the parent has already failed the run
     }
+    warmUp(writer);
     System.out.println("ready");
     System.out.flush();
     for (; ; version++) {

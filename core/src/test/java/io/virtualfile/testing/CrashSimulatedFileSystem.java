@@ -1,4 +1,6 @@
-package io.virtualfile.internal;
+package io.virtualfile.testing;
+
+import io.virtualfile.internal.FileOps;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -40,17 +42,17 @@ public final class CrashSimulatedFileSystem
   /** One recorded operation. */
   public sealed interface Op {}
 
-  record Create(Path dir, String name, int inode) implements Op {}
+  public record Create(Path dir, String name, int inode) implements Op {}
 
-  record Unlink(Path dir, String name) implements Op {}
+  public record Unlink(Path dir, String name) implements Op {}
 
-  record Rename(Path dir, String from, String to) implements Op {}
+  public record Rename(Path dir, String from, String to) implements Op {}
 
-  record Write(int inode, long offset, byte[] bytes) implements Op {}
+  public record Write(int inode, long offset, byte[] bytes) implements Op {}
 
-  record SyncFile(int inode) implements Op {}
+  public record SyncFile(int inode) implements Op {}
 
-  record SyncDir(Path dir) implements Op {}
+  public record SyncDir(Path dir) implements Op {}
 
   /** A file system state: directories of name to inode, and inode contents. */
   public static final class State {
@@ -118,6 +120,11 @@ public final class CrashSimulatedFileSystem
 
   public synchronized List<Op> log() {
     return List.copyOf(log);
+  }
+
+  /** How many logged operations are of {@code kind}. */
+  public synchronized long count(Class<? extends Op> kind) {
+    return log.stream().filter(kind::isInstance).count();
   }
 
   /** The live (not crashed) state. */
@@ -206,6 +213,7 @@ public final class CrashSimulatedFileSystem
 
     @Override
     public void writeAll(ByteBuffer src) {
+      // Appends: the simulated temp file is written sequentially from its start.
       byte[] bytes = new byte[src.remaining()];
       src.get(bytes);
       synchronized (CrashSimulatedFileSystem.this) {
