@@ -86,7 +86,10 @@ class VirtualFileEvictionTest {
       f.writeAllAt(ascii("x"), 0);
       evict();
       Files.delete(p);
-      assertThatThrownBy(() -> f.readAt(ByteBuffer.allocate(1), 0)).isInstanceOf(NoSuchFileException.class);
+      assertThatThrownBy(() -> f.readAt(ByteBuffer.allocate(1), 0))
+          .isInstanceOf(FileReplacedException.class)
+          .hasMessageContaining("was deleted")
+          .hasRootCauseInstanceOf(NoSuchFileException.class);
       assertThat(p).doesNotExist();
     }
   }

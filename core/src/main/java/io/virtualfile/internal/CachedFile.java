@@ -2,6 +2,8 @@ package io.virtualfile.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
+import io.virtualfile.FileReplacedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -12,6 +14,13 @@ import java.nio.file.Path;
  * miss reopens the file with the reopen options and installs the new descriptor in a slot of the
  * cache's choosing. Misses of one file are serialized by {@link #rebindLock} so that one file never
  * occupies two slots; hits take no lock.
+ *
+ * <h2>Identity</h2>
+ * The binding records the identity ({@code BasicFileAttributes.fileKey()}) of the file it opened, read by
+ * path right after the open. A reopen that finds another identity at the path, or no file, fails with
+ * {@link FileReplacedException} rather than use another file; the only accepted change is an overwrite
+ * through this library, announced through {@link OpenFileRegistry}. Where the file system gives no file
+ * key, identity is not checked.
  *
  * <p>Thread-safe.
  *
@@ -46,6 +55,12 @@ public final class CachedFile<C extends Closeable> {
 
   private volatile boolean closed;
 
+  /** The identity of the file this handle reads; changed only by a library overwrite. */
+  private volatile Object fileKey;
+
+  /** The identity of a library overwrite's new file while its rename is under way, else null. */
+  private volatile Object pendingKey;
+
   private CachedFile(ClockCache<C> cache, Path path, Opener<C> reopener) {
     this.cache = cache;
     this.path = path;
@@ -65,8 +80,16 @@ public final class CachedFile<C extends Closeable> {
     }
     CachedFile<C> file = new CachedFile<>(cache, path, reopener);
     synchronized (file.rebindLock) {
-      file.bind(firstOpen.open()).unpin();
+      C channel = firstOpen.open();
+      try {
+        file.fileKey = JdkFileOps.INSTANCE.fileKey(path);
+      } catch (IOException | RuntimeException e) {
+        closeSuppressing(channel, e);
+        throw e;
+      }
+      file.bind(channel).unpin();
     }
+    OpenFileRegistry.register(file);
     return file;
   }
 
@@ -131,7 +154,82 @@ public final class CachedFile<C extends Closeable> {
       if (s != null) {
         return s;
       }
-      return bind(reopener.open());
+      return bind(reopenSameFile());
+    }
+  }
+
+  /** Held under {@link #rebindLock}: reopens by path and checks that it is still this handle's file. */
+  private C reopenSameFile() throws IOException {
+    C channel;
+    try {
+      channel = reopener.open();
+    } catch (NoSuchFileException e) {
+      throw new FileReplacedException(path, "was deleted", e);
+    }
+    try {
+      Object key = JdkFileOps.INSTANCE.fileKey(path);
+      if (key != null && fileKey != null && !key.equals(fileKey)) {
+        if (!key.equals(pendingKey)) {
+          throw new FileReplacedException(path, "was replaced by another file (not by this library)", null);
+        }
+        fileKey = key; // a library overwrite's rename happened; its announcement is on its way
+        pendingKey = null;
+      }
+    } catch (NoSuchFileException e) { // deleted between our open and our stat
+      closeSuppressing(channel, e);
+      throw new FileReplacedException(path, "was deleted", e);
+    } catch (IOException | RuntimeException e) {
+      closeSuppressing(channel, e);
+      throw e;
+    }
+    return channel;
+  }
+
+  private static void closeSuppressing(Closeable c, Throwable failure) {
+    try {
+      c.close();
+    } catch (IOException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  /** See {@link OpenFileRegistry#replacing}. */
+  void expectReplacement(Object newKey) {
+    pendingKey = newKey;
+  }
+
+  /** See {@link OpenFileRegistry#replaceFailed}. */
+  void replacementFailed(Object newKey) {
+    synchronized (rebindLock) {
+      if (newKey != null && newKey.equals(pendingKey)) {
+        pendingKey = null;
+      }
+    }
+  }
+
+  /**
+   * See {@link OpenFileRegistry#replaced}: adopt the new identity and drop the cached descriptor, after
+   * the operations in flight on it. A close error of the old descriptor has no caller to go to; it is
+   * logged, as for an eviction.
+   */
+  void replaced(Object newKey) {
+    synchronized (rebindLock) {
+      if (closed) {
+        return;
+      }
+      if (newKey != null) {
+        fileKey = newKey;
+      }
+      pendingKey = null;
+      Slot<C> s = slot;
+      if (s != null) {
+        try {
+          cache.unbind(s, tag);
+        } catch (IOException e) {
+          System.getLogger(CachedFile.class.getName())
+              .log(System.Logger.Level.WARNING, "closing a replaced file's descriptor failed", e);
+        }
+      }
     }
   }
 
@@ -175,6 +273,7 @@ public final class CachedFile<C extends Closeable> {
         return;
       }
       closed = true;
+      OpenFileRegistry.unregister(this);
       Slot<C> s = slot;
       if (s != null) {
         cache.unbind(s, tag);

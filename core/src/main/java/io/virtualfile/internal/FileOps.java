@@ -47,6 +47,9 @@ public interface FileOps {
   /** The POSIX permissions of the regular file at {@code path}, or {@code null} where unsupported. */
   Set<PosixFilePermission> permissionsOf(Path path) throws IOException;
 
+  /** The file's identity ({@code BasicFileAttributes.fileKey()}), or {@code null} where there is none. */
+  Object fileKey(Path path) throws IOException;
+
   /** Removes {@code path} if it exists; a missing file is not an error. */
   void deleteIfExists(Path path) throws IOException;
 

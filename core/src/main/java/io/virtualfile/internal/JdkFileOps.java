@@ -82,6 +82,11 @@ public final class JdkFileOps implements FileOps {
   }
 
   @Override
+  public Object fileKey(Path path) throws IOException {
+    return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+  }
+
+  @Override
   public Set<PosixFilePermission> permissionsOf(Path path) throws IOException {
     PosixFileAttributeView view =
         Files.getFileAttributeView(path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);

@@ -194,6 +194,11 @@ class CrashStateEnumerationTest {
     }
 
     @Override
+    public Object fileKey(Path path) throws IOException {
+      return d.fileKey(path);
+    }
+
+    @Override
     public Set<PosixFilePermission> permissionsOf(Path path) throws IOException {
       return d.permissionsOf(path);
     }

@@ -44,6 +44,11 @@ class FaultInjectionTest {
     }
 
     @Override
+    public Object fileKey(Path path) throws IOException {
+      return JdkFileOps.INSTANCE.fileKey(path);
+    }
+
+    @Override
     public Set<PosixFilePermission> permissionsOf(Path path) throws IOException {
       return JdkFileOps.INSTANCE.permissionsOf(path);
     }

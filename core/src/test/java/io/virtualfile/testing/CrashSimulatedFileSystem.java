@@ -153,6 +153,11 @@ public final class CrashSimulatedFileSystem
   }
 
   @Override
+  public synchronized Object fileKey(Path path) {
+    return lookup(path);
+  }
+
+  @Override
   public Set<PosixFilePermission> permissionsOf(Path path) {
     return PosixFilePermissions.fromString("rw-------");
   }

@@ -54,6 +54,11 @@ class CoalescedCrashStateTest {
       }
 
       @Override
+      public Object fileKey(Path path) {
+        return fs.fileKey(path);
+      }
+
+      @Override
       public Set<PosixFilePermission> permissionsOf(Path path) {
         return fs.permissionsOf(path);
       }

@@ -31,6 +31,11 @@ final class ObservedFileOps implements FileOps {
   }
 
   @Override
+  public Object fileKey(Path path) throws IOException {
+    return real.fileKey(path);
+  }
+
+  @Override
   public Set<PosixFilePermission> permissionsOf(Path path) throws IOException {
     return real.permissionsOf(path);
   }
