@@ -82,7 +82,7 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
       if (renameFailure[0] != null) {
         sink.error(renameFailure[0]);
       } else if (toStart[0] != null) {
-        start(key, toStart[0]);
+        sync(key, toStart[0]); // on this (blocking) thread: no hand-off for an uncontended overwrite
       }
     });
   }
@@ -95,12 +95,13 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
     return batch;
   }
 
-  private void start(Path dir, List<MonoSink<Void>> batch) {
+  /** Runs the batch's fsync on the calling thread, which must be allowed to block. */
+  private void sync(Path dir, List<MonoSink<Void>> batch) {
     Mono.defer(() -> gate.beforeSync(dir))
         .then(Mono.fromCallable(() -> {
           OverwriteProtocol.syncDirectory(ops, dir);
           return true;
-        }).subscribeOn(blocking))
+        }))
         .subscribe(null, failure -> finish(dir, batch, failure), () -> finish(dir, batch, null));
   }
 
@@ -122,7 +123,8 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
       }
     }
     if (next[0] != null) {
-      start(dir, next[0]);
+      List<MonoSink<Void>> nextBatch = next[0];
+      blocking.schedule(() -> sync(dir, nextBatch)); // a new task: no recursion from batch to batch
     }
   }
 

@@ -13,6 +13,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The crash-safe overwrite as one non-blocking pipeline. The steps, their order, validation and what a
@@ -79,6 +80,14 @@ final class OverwritePipeline {
     private final Path tmpPath;
     private final Publisher<ByteBuffer> content;
     private final Sinks.Empty<Void> cancelSignal = Sinks.empty();
+
+    /**
+     * One worker of the blocking scheduler for all of this run's blocking steps: consecutive steps then
+     * run back to back on one thread instead of waking a different thread for each.
+     */
+    private final Scheduler.Worker worker = blocking.createWorker();
+
+    private final Scheduler onWorker = Schedulers.fromExecutor(task -> worker.schedule(task));
     private volatile boolean cancelled;
     private OverwriteProtocol<? extends AsyncTempFile> protocol;
     private AsyncTempFile temp;
@@ -107,7 +116,7 @@ final class OverwritePipeline {
               // be made durable.
               .then(gated(Step.RENAME, Mono.defer(() -> directorySyncer
                   .renameThenSync(protocol.directory(), protocol::rename)
-                  .subscribeOn(blocking))))
+                  .subscribeOn(onWorker))))
               .onErrorMap(StepFailure.class, e -> protocol.failed(e.step(), e.getCause()));
       chain.subscribe(
           null,
@@ -125,12 +134,16 @@ final class OverwritePipeline {
           });
     }
 
-    /** A blocking step, run on the blocking scheduler after its gate, unless cancelled before it. */
+    /** A blocking step, run on this run's worker after its gate, unless cancelled before it. */
     private Mono<Void> step(Step step, BlockingStep action) {
-      return gated(step, Mono.<Void>fromCallable(() -> {
+      return gated(step, blocking(action));
+    }
+
+    private Mono<Void> blocking(BlockingStep action) {
+      return Mono.<Void>fromCallable(() -> {
         action.run();
         return null;
-      }).subscribeOn(blocking));
+      }).subscribeOn(onWorker);
     }
 
     private Mono<Void> gated(Step step, Mono<Void> action) {
@@ -145,9 +158,9 @@ final class OverwritePipeline {
           .concatMap(buf -> temp.write(buf, position.getAndAdd(buf.remaining())), 0)
           .takeUntilOther(cancelSignal.asMono())
           .then()
-          .onErrorResume(e -> Mono.<Void>fromCallable(() -> {
+          .onErrorResume(e -> blocking(() -> {
             throw protocol.failed(Step.WRITE, e); // closes and removes the temp: blocking
-          }).subscribeOn(blocking));
+          }));
     }
 
     /** Cleans up after a cancel before the rename, in the background; errors are dropped to hooks. */
@@ -159,6 +172,7 @@ final class OverwritePipeline {
             return true;
           })
           .subscribeOn(blocking)
+          .doFinally(signal -> worker.dispose())
           .subscribe(null, sink::error); // the sink is cancelled: Reactor routes this to onErrorDropped
     }
 
@@ -166,6 +180,7 @@ final class OverwritePipeline {
       if (protocol != null) {
         protocol.finish();
       }
+      worker.dispose();
     }
   }
 

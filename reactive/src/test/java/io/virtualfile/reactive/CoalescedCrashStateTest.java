@@ -28,10 +28,10 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * The core crash-state enumerator run over the reactive pipeline with group commit: several overwrites
- * in one directory, interleaved, sharing directory fsyncs. A directory fsync is made slow (it returns
- * only once every overwrite has renamed), so renames happen while it runs; a correct group commit makes
- * those renames wait for the next fsync. A deliberately broken one that lets them join the running fsync
- * must be caught.
+ * in one directory, interleaved, sharing directory fsyncs. The interleaving is forced: every rename but
+ * the first waits until the first directory fsync has started, and that fsync returns only once every
+ * overwrite has renamed, so renames happen while it runs. A correct group commit makes them wait for the
+ * next fsync; a deliberately broken one that lets them join the running fsync must be caught.
  */
 class CoalescedCrashStateTest {
   static final Path DIR = Path.of("/sim/dir");
@@ -70,6 +70,10 @@ class CoalescedCrashStateTest {
 
       @Override
       public void atomicMove(Path source, Path target) throws IOException {
+        if (!target.getFileName().toString().equals(FILES.get(0))) {
+          // The other renames wait until the first directory fsync has started: they happen while it runs.
+          awaitOrTimeout(() -> fs.count(CrashSimulatedFileSystem.SyncDir.class) > 0);
+        }
         fs.atomicMove(source, target);
       }
 
@@ -80,11 +84,7 @@ class CoalescedCrashStateTest {
           @Override
           public void sync() throws IOException {
             d.sync();
-            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-            while (fs.count(CrashSimulatedFileSystem.Rename.class) < FILES.size()
-                && System.nanoTime() < deadline) {
-              Thread.onSpinWait();
-            }
+            awaitOrTimeout(() -> fs.count(CrashSimulatedFileSystem.Rename.class) == FILES.size());
           }
 
           @Override
@@ -94,6 +94,13 @@ class CoalescedCrashStateTest {
         };
       }
     };
+  }
+
+  static void awaitOrTimeout(java.util.function.BooleanSupplier condition) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
   }
 
   static FileOps.TempFiles<AsyncTempFile> simTemps(CrashSimulatedFileSystem fs) {
