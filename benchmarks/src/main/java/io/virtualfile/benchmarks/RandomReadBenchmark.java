@@ -14,17 +14,20 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -35,15 +38,18 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * 4 KiB random reads of a page-cached 64 MiB file, {@code inFlight} at a time: one invocation issues
- * {@code inFlight} reads and waits for all (the score is per batch; the report divides by the batch).
+ * 4 KiB random reads of a page-cached 64 MiB file with {@code inFlight} reads outstanding at all times:
+ * each completion issues the next read (from the completing thread), until {@value #READS} reads are
+ * done. The score is per read.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
+@OperationsPerInvocation(RandomReadBenchmark.READS)
 @State(Scope.Thread)
 public class RandomReadBenchmark {
   static final int BLOCK = 4096;
   static final long SIZE = 64 << 20;
+  static final int READS = 256;
 
   @Param({"1", "32"})
   public int inFlight;
@@ -51,7 +57,6 @@ public class RandomReadBenchmark {
   ScratchDirectory scratch;
   Path path;
   ByteBuffer[] bufs;
-  final SplittableRandom random = new SplittableRandom(3);
 
   AsyncFileIo engine;
   AsyncVirtualFile virtualFile;
@@ -98,104 +103,99 @@ public class RandomReadBenchmark {
     scratch.close();
   }
 
-  long nextPosition() {
-    return random.nextLong(SIZE / BLOCK) * BLOCK;
+  static long randomPosition() {
+    return ThreadLocalRandom.current().nextLong(SIZE / BLOCK) * BLOCK;
   }
 
-  /** Counts completions of one batch; remembers the first failure. */
-  static final class Batch implements CompletionHandler<Integer, Void> {
-    final CountDownLatch done;
-    final AtomicReference<Throwable> failure = new AtomicReference<>();
+  /** Starts one read into {@code buf}; calls {@code done} when it completed (with its error, or null). */
+  @FunctionalInterface
+  interface AsyncRead {
+    void start(ByteBuffer buf, long position, Consumer<Throwable> done);
+  }
 
-    Batch(int n) {
-      done = new CountDownLatch(n);
+  /** Keeps {@code inFlight} reads outstanding until {@value #READS} are done. */
+  void window(AsyncRead read) throws Exception {
+    AtomicInteger issued = new AtomicInteger();
+    AtomicInteger completed = new AtomicInteger();
+    CountDownLatch finished = new CountDownLatch(1);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    for (int i = 0; i < inFlight; i++) {
+      ByteBuffer buf = bufs[i];
+      issued.incrementAndGet();
+      new Object() {
+        void next() {
+          buf.clear();
+          read.start(buf, randomPosition(), error -> {
+            if (error != null) {
+              failure.compareAndSet(null, error);
+            }
+            if (issued.incrementAndGet() <= READS) {
+              next();
+            }
+            if (completed.incrementAndGet() == READS) {
+              finished.countDown();
+            }
+          });
+        }
+      }.next();
     }
-
-    @Override
-    public void completed(Integer n, Void a) {
-      done.countDown();
+    finished.await();
+    if (failure.get() != null) {
+      throw new IllegalStateException(failure.get());
     }
+  }
 
-    @Override
-    public void failed(Throwable e, Void a) {
-      failure.compareAndSet(null, e);
-      done.countDown();
-    }
-
-    void await() throws Exception {
-      done.await();
-      if (failure.get() != null) {
-        throw new IllegalStateException(failure.get());
+  static CompletionHandler<Integer, Void> handler(Consumer<Throwable> done) {
+    return new CompletionHandler<>() {
+      @Override
+      public void completed(Integer n, Void a) {
+        done.accept(null);
       }
-    }
+
+      @Override
+      public void failed(Throwable e, Void a) {
+        done.accept(e);
+      }
+    };
   }
 
   @Benchmark
   public void asyncVirtualFile() throws Exception {
-    Batch b = new Batch(inFlight);
-    for (int i = 0; i < inFlight; i++) {
-      bufs[i].clear();
-      virtualFile.readAt(bufs[i], nextPosition()).subscribe(n -> b.completed(n, null), e -> b.failed(e, null));
-    }
-    b.await();
+    window((buf, pos, done) -> virtualFile.readAt(buf, pos).subscribe(n -> done.accept(null), done));
   }
 
   @Benchmark
   public void rawAsyncChannelSameExecutor() throws Exception {
-    readRaw(rawSameExecutor);
+    window((buf, pos, done) -> rawSameExecutor.read(buf, pos, null, handler(done)));
   }
 
   @Benchmark
   public void rawAsyncChannelJdkDefaultPool() throws Exception {
-    readRaw(rawDefaultPool);
-  }
-
-  private void readRaw(AsynchronousFileChannel ch) throws Exception {
-    Batch b = new Batch(inFlight);
-    for (int i = 0; i < inFlight; i++) {
-      bufs[i].clear();
-      ch.read(bufs[i], nextPosition(), null, b);
-    }
-    b.await();
+    window((buf, pos, done) -> rawDefaultPool.read(buf, pos, null, handler(done)));
   }
 
   @Benchmark
   public void fileChannelOnBoundedElastic() throws Exception {
-    Batch b = new Batch(inFlight);
-    for (int i = 0; i < inFlight; i++) {
-      ByteBuffer buf = bufs[i];
-      buf.clear();
-      long pos = nextPosition();
-      Mono.fromCallable(() -> blocking.read(buf, pos))
-          .subscribeOn(Schedulers.boundedElastic())
-          .subscribe(n -> b.completed(n, null), e -> b.failed(e, null));
-    }
-    b.await();
-  }
-
-  @Benchmark
-  public int blockingFileChannel() throws IOException {
-    int total = 0;
-    for (int i = 0; i < inFlight; i++) {
-      bufs[i].clear();
-      total += blocking.read(bufs[i], nextPosition());
-    }
-    return total;
+    window((buf, pos, done) -> Mono.fromCallable(() -> blocking.read(buf, pos))
+        .subscribeOn(Schedulers.boundedElastic())
+        .subscribe(n -> done.accept(null), done));
   }
 
   @Benchmark
   public void vertxAsyncFile() throws Exception {
-    Batch b = new Batch(inFlight);
-    for (int i = 0; i < inFlight; i++) {
-      vertxFile.read(Buffer.buffer(BLOCK), 0, nextPosition(), BLOCK)
-          .onComplete(ar -> {
-            if (ar.succeeded()) {
-              b.completed(BLOCK, null);
-            } else {
-              b.failed(ar.cause(), null);
-            }
-          });
+    window((buf, pos, done) -> vertxFile.read(Buffer.buffer(BLOCK), 0, pos, BLOCK)
+        .onComplete(ar -> done.accept(ar.succeeded() ? null : ar.cause())));
+  }
+
+  /** One thread, one read after another: the floor that the asynchronous variants pay a hand-off over. */
+  @Benchmark
+  public int blockingFileChannel() throws IOException {
+    int total = 0;
+    for (int i = 0; i < READS; i++) {
+      ByteBuffer b = bufs[i % inFlight];
+      b.clear();
+      total += blocking.read(b, randomPosition());
     }
-    b.await();
+    return total;
   }
 }

@@ -184,8 +184,7 @@ final class Report {
   /** How a score reads best: per read for batches, MiB/s for streams, as measured otherwise. */
   static String show(Comparison c, Score s) {
     if (c.suite().equals("RandomReadBenchmark")) {
-      int batch = Integer.parseInt(c.param().substring("inFlight=".length()));
-      return String.format(Locale.ROOT, "%.2f µs/read", s.score() / batch);
+      return String.format(Locale.ROOT, "%.2f µs/read", s.score());
     }
     if (c.suite().equals("StreamingBenchmark")) {
       return String.format(Locale.ROOT, "%.0f MiB/s", 256 / (s.score() / 1000));

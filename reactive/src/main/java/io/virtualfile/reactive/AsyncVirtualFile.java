@@ -116,18 +116,14 @@ public final class AsyncVirtualFile {
    * @return the number of bytes read, possibly 0, or -1 if {@code position} is at or past the end of file
    */
   public Mono<Integer> readAt(ByteBuffer dst, long position) {
-    return Mono.defer(() -> {
-      checkRead(dst, position);
-      return PinnedChannelCall.mono(file, io.blocking(), (ch, h) -> ch.read(dst, position, null, h));
-    });
+    return new PinnedChannelCall(file, io.blocking(), () -> checkRead(dst, position),
+        (ch, h) -> ch.read(dst, position, null, h));
   }
 
   /** Writes up to {@code src.remaining()} bytes at {@code position}; emits how many were written. */
   public Mono<Integer> writeAt(ByteBuffer src, long position) {
-    return Mono.defer(() -> {
-      checkWrite(src, position);
-      return PinnedChannelCall.mono(file, io.blocking(), (ch, h) -> ch.write(src, position, null, h));
-    });
+    return new PinnedChannelCall(file, io.blocking(), () -> checkWrite(src, position),
+        (ch, h) -> ch.write(src, position, null, h));
   }
 
   /**

@@ -4,115 +4,151 @@ import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.Slot;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.CompletionHandler;
-import java.util.concurrent.atomic.AtomicBoolean;
+import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Operators;
 import reactor.core.scheduler.Scheduler;
 
 /**
  * One asynchronous channel call ({@code read} or {@code write} with a {@link CompletionHandler}) on a
- * pinned channel, as a {@code Mono}.
+ * pinned channel of a virtual file, as a {@code Mono}. A hand-written operator rather than {@code
+ * Mono.create}, because it sits on the hot path of every positional read and write: one object is the
+ * subscription, the completion handler and the holder of the pin.
  *
- * <p>The pin is taken before the call starts and released exactly once, when the call's handler runs
- * (or when starting the call threw). Cancellation does <em>not</em> release it: the channel may not be
- * closed while the JDK still works on it, and the JDK always calls the handler, so the pin is never
- * leaked. A result that arrives after cancellation goes to Reactor's discard hook ({@code
- * MonoSink.success} after cancel does that); an error after cancellation to {@code onErrorDropped}.
+ * <p>On subscription the arguments are checked (a failure is signalled, never thrown), then the channel
+ * is pinned and the call started. A cache hit does that on the subscribing thread with one CAS and a task
+ * submission; a miss reopens the file on the blocking scheduler and starts the call from there.
  *
- * <p>A cache hit pins and starts the call on the subscribing thread with one CAS and a task submission;
- * a miss reopens the file on the blocking scheduler and starts the call from there.
+ * <p>The pin is released exactly once, by whichever of these runs (only one can): the call's {@code
+ * completed}, its {@code failed}, or the synchronous throw of starting it. Cancellation does
+ * <em>not</em> release it: the channel may not be closed while the JDK still works on it, and the JDK
+ * always calls the handler, so the pin is never leaked. A result that arrives after cancellation goes to
+ * Reactor's discard hook ({@link Operators.MonoSubscriber#complete} does that), an error after
+ * cancellation to {@code onErrorDropped}.
  */
-final class PinnedChannelCall implements CompletionHandler<Integer, Void> {
+final class PinnedChannelCall extends Mono<Integer> {
   /** Starts the channel call with {@code handler}. */
   @FunctionalInterface
   interface Call {
     void start(AsynchronousFileChannel channel, CompletionHandler<Integer, Void> handler);
   }
 
-  private final MonoSink<Integer> sink;
+  private final CachedFile<AsynchronousFileChannel> file;
+  private final Scheduler blocking;
+  private final Runnable check;
   private final Call call;
 
-  /** The pin to release; written before the call starts, read by the handler. */
-  private Slot<AsynchronousFileChannel> slot;
-
-  /** Guards the single release of {@link #slot}. */
-  private final AtomicBoolean released = new AtomicBoolean();
-
-  /** Set on cancel: a reopen that has not started the call yet must not start it. */
-  private volatile boolean cancelled;
-
-  private PinnedChannelCall(MonoSink<Integer> sink, Call call) {
-    this.sink = sink;
+  /**
+   * @param check validates the arguments; what it throws is signalled as the error
+   */
+  PinnedChannelCall(
+      CachedFile<AsynchronousFileChannel> file, Scheduler blocking, Runnable check, Call call) {
+    this.file = file;
+    this.blocking = blocking;
+    this.check = check;
     this.call = call;
   }
 
-  static Mono<Integer> mono(CachedFile<AsynchronousFileChannel> file, Scheduler blocking, Call call) {
-    return Mono.create(sink -> new PinnedChannelCall(sink, call).subscribe(file, blocking));
-  }
-
-  private void subscribe(CachedFile<AsynchronousFileChannel> file, Scheduler blocking) {
-    Slot<AsynchronousFileChannel> hit;
+  @Override
+  public void subscribe(CoreSubscriber<? super Integer> actual) {
     try {
-      hit = file.tryPinCached();
-    } catch (Throwable t) {
-      sink.error(t);
+      check.run();
+    } catch (RuntimeException e) {
+      Operators.error(actual, e);
       return;
     }
-    if (hit != null) {
-      sink.onCancel(() -> cancelled = true);
-      start(hit);
-      return;
-    }
-    Disposable reopen =
-        blocking.schedule(() -> {
-          if (cancelled) {
-            return;
-          }
-          Slot<AsynchronousFileChannel> pinned;
-          try {
-            pinned = file.pin();
-          } catch (Throwable t) {
-            sink.error(t);
-            return;
-          }
-          if (cancelled) {
-            pinned.unpin();
-            return;
-          }
-          start(pinned);
-        });
-    sink.onCancel(() -> {
-      cancelled = true;
-      reopen.dispose();
-    });
+    Run run = new Run(actual, call);
+    actual.onSubscribe(run);
+    run.start(file, blocking);
   }
 
-  private void start(Slot<AsynchronousFileChannel> pinned) {
-    slot = pinned;
-    try {
-      call.start(pinned.channel(), this);
-    } catch (Throwable t) { // read-only buffer, non-writable channel, rejected task, ...
-      release();
-      sink.error(t);
-    }
-  }
+  private static final class Run extends Operators.MonoSubscriber<Integer, Integer>
+      implements CompletionHandler<Integer, Void> {
+    private final Call call;
 
-  private void release() {
-    if (released.compareAndSet(false, true)) {
+    /** The pin to release; written before the call starts, read by the handler. */
+    private Slot<AsynchronousFileChannel> slot;
+
+    /** A reopen scheduled on the blocking scheduler, cancelled with the subscription. */
+    private volatile Disposable reopen;
+
+    Run(CoreSubscriber<? super Integer> actual, Call call) {
+      super(actual);
+      this.call = call;
+    }
+
+    void start(CachedFile<AsynchronousFileChannel> file, Scheduler blocking) {
+      Slot<AsynchronousFileChannel> hit;
+      try {
+        hit = file.tryPinCached();
+      } catch (Throwable t) {
+        fail(t);
+        return;
+      }
+      if (hit != null) {
+        begin(hit);
+        return;
+      }
+      reopen = blocking.schedule(() -> {
+        if (isCancelled()) {
+          return;
+        }
+        Slot<AsynchronousFileChannel> pinned;
+        try {
+          pinned = file.pin();
+        } catch (Throwable t) {
+          fail(t);
+          return;
+        }
+        if (isCancelled()) {
+          pinned.unpin();
+          return;
+        }
+        begin(pinned);
+      });
+      if (isCancelled()) { // cancelled before `reopen` was set: cancel() could not dispose it
+        reopen.dispose();
+      }
+    }
+
+    private void begin(Slot<AsynchronousFileChannel> pinned) {
+      slot = pinned;
+      try {
+        call.start(pinned.channel(), this);
+      } catch (Throwable t) { // read-only buffer, non-writable channel, rejected task, ...
+        pinned.unpin();
+        fail(t);
+      }
+    }
+
+    @Override
+    public void completed(Integer result, Void attachment) {
       slot.unpin();
+      complete(result);
     }
-  }
 
-  @Override
-  public void completed(Integer result, Void attachment) {
-    release();
-    sink.success(result);
-  }
+    @Override
+    public void failed(Throwable error, Void attachment) {
+      slot.unpin();
+      fail(error);
+    }
 
-  @Override
-  public void failed(Throwable error, Void attachment) {
-    release();
-    sink.error(error);
+    private void fail(Throwable error) {
+      if (isCancelled()) {
+        Operators.onErrorDropped(error, actual.currentContext());
+      } else {
+        actual.onError(error);
+      }
+    }
+
+    @Override
+    public void cancel() {
+      super.cancel();
+      Disposable r = reopen;
+      if (r != null) {
+        r.dispose();
+      }
+    }
   }
 }
