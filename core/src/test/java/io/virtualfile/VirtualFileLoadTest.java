@@ -4,6 +4,7 @@ import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.virtualfile.testing.ProcessDescriptors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -16,7 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,17 +37,9 @@ class VirtualFileLoadTest {
 
   @TempDir Path dir;
 
-  static long openDescriptors() {
-    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      return fds.count();
-    } catch (IOException e) {
-      return -1;
-    }
-  }
-
   @Test
   void twoThousandFilesOnEightSlots_everyByteVerified_descriptorsBounded() throws Exception {
-    boolean canCount = Files.isDirectory(Path.of("/proc/self/fd"));
+    boolean canCount = ProcessDescriptors.countable();
     Path[] paths = new Path[FILES];
     byte[][] model = new byte[FILES][];
     Random seed = new Random(2024);
@@ -62,12 +54,12 @@ class VirtualFileLoadTest {
       for (int i = 0; i < FILES; i++) {
         files[i] = VirtualFile.open(paths[i], cache, READ, WRITE);
       }
-      long baseline = openDescriptors() - CAPACITY; // the slots are full after opening
+      long baseline = ProcessDescriptors.count() - CAPACITY; // the slots are full after opening
       AtomicBoolean done = new AtomicBoolean();
       AtomicInteger maxAbove = new AtomicInteger();
       Thread sampler = new Thread(() -> {
         while (!done.get()) {
-          long above = openDescriptors() - baseline;
+          long above = ProcessDescriptors.count() - baseline;
           maxAbove.accumulateAndGet((int) above, Math::max);
           Thread.onSpinWait();
         }

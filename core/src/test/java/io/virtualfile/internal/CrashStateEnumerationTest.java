@@ -4,16 +4,15 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.virtualfile.testing.CrashSimulatedFileSystem;
+import io.virtualfile.testing.ForwardingFileOps;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -142,7 +141,7 @@ class CrashStateEnumerationTest {
   @Test
   void brokenProtocol_withoutDirectoryFsync_isCaught() throws IOException {
     Protocol noDirSync = (fs, content) -> {
-      FileOps ops = new DelegatingOps(fs) {
+      FileOps ops = new ForwardingFileOps(fs) {
         @Override
         public Directory openDirectory(Path dir) {
           return new Directory() {
@@ -178,44 +177,5 @@ class CrashStateEnumerationTest {
     assertThat(v.violations()).isNotEmpty();
     assertThat(v.violations()).allMatch(s -> !s.contains("(call returned)"));
     assertThat(v.violations()).anyMatch(s -> s.contains("bytes)") && !s.contains("'old") && !s.contains("'NEW"));
-  }
-
-  /** Forwards every operation to a delegate; tests override the one they break. */
-  static class DelegatingOps implements FileOps {
-    final FileOps d;
-
-    DelegatingOps(FileOps d) {
-      this.d = d;
-    }
-
-    @Override
-    public Kind kindOf(Path path) throws IOException {
-      return d.kindOf(path);
-    }
-
-    @Override
-    public Object fileKey(Path path) throws IOException {
-      return d.fileKey(path);
-    }
-
-    @Override
-    public Set<PosixFilePermission> permissionsOf(Path path) throws IOException {
-      return d.permissionsOf(path);
-    }
-
-    @Override
-    public void deleteIfExists(Path path) throws IOException {
-      d.deleteIfExists(path);
-    }
-
-    @Override
-    public void atomicMove(Path source, Path target) throws IOException {
-      d.atomicMove(source, target);
-    }
-
-    @Override
-    public Directory openDirectory(Path dir) throws IOException {
-      return d.openDirectory(dir);
-    }
   }
 }

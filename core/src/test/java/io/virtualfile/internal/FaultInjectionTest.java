@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.virtualfile.CrashSafeOverwriteException;
 import io.virtualfile.CrashSafeOverwriteException.Step;
+import io.virtualfile.testing.ForwardingFileOps;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -24,11 +24,12 @@ class FaultInjectionTest {
   @TempDir Path dir;
 
   /** Real operations, except that the chosen step throws, and syncs are counted. */
-  static final class FaultyOps implements FileOps {
+  static final class FaultyOps extends ForwardingFileOps {
     final Step failAt;
     final AtomicInteger syncs = new AtomicInteger();
 
     FaultyOps(Step failAt) {
+      super(JdkFileOps.INSTANCE);
       this.failAt = failAt;
     }
 
@@ -36,21 +37,6 @@ class FaultInjectionTest {
       if (step == failAt) {
         throw new IOException("injected failure at " + step);
       }
-    }
-
-    @Override
-    public Kind kindOf(Path path) throws IOException {
-      return JdkFileOps.INSTANCE.kindOf(path);
-    }
-
-    @Override
-    public Object fileKey(Path path) throws IOException {
-      return JdkFileOps.INSTANCE.fileKey(path);
-    }
-
-    @Override
-    public Set<PosixFilePermission> permissionsOf(Path path) throws IOException {
-      return JdkFileOps.INSTANCE.permissionsOf(path);
     }
 
     final AtomicInteger deletes = new AtomicInteger();

@@ -4,6 +4,8 @@ import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.Slot;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.CompletionHandler;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -24,8 +26,8 @@ import reactor.core.scheduler.Scheduler;
  * completed}, its {@code failed}, or the synchronous throw of starting it. Cancellation does
  * <em>not</em> release it: the channel may not be closed while the JDK still works on it, and the JDK
  * always calls the handler, so the pin is never leaked. A result that arrives after cancellation goes to
- * Reactor's discard hook ({@link Operators.MonoSubscriber#complete} does that), an error after
- * cancellation to {@code onErrorDropped}.
+ * Reactor's discard hook, an error after
+ * cancellation to {@code onErrorDropped}; see {@link Run} for the exactly-once rules.
  */
 final class PinnedChannelCall extends Mono<Integer> {
   /** Starts the channel call with {@code handler}. */
@@ -63,9 +65,30 @@ final class PinnedChannelCall extends Mono<Integer> {
     run.start(file, blocking);
   }
 
-  private static final class Run extends Operators.MonoSubscriber<Integer, Integer>
-      implements CompletionHandler<Integer, Void> {
+  /**
+   * The subscription, completion handler and pin holder of one call.
+   *
+   * <p>{@link #state} makes delivery exactly-once: bits {@link #REQUESTED}, {@link #HAS_VALUE} and the
+   * terminal {@link #CANCELLED} or {@link #DONE}, changed only by CAS. A result is emitted by whichever of
+   * {@code request} and {@code completed} comes second, and discarded exactly once: by {@code cancel} if
+   * the result was already there, by {@code completed} if the cancel came first. (Reactor's {@code
+   * MonoSubscriber} may discard twice when a cancel races a result that arrived before any request.)
+   */
+  private static final class Run implements Subscription, CompletionHandler<Integer, Void> {
+    private static final int REQUESTED = 1;
+    private static final int HAS_VALUE = 2;
+    private static final int CANCELLED = 4;
+    private static final int DONE = 8;
+
+    private static final AtomicIntegerFieldUpdater<Run> STATE =
+        AtomicIntegerFieldUpdater.newUpdater(Run.class, "state");
+
+    private final CoreSubscriber<? super Integer> actual;
     private final Call call;
+    private volatile int state;
+
+    /** The result, written before {@link #HAS_VALUE} is set. */
+    private Integer value;
 
     /** The pin to release; written before the call starts, read by the handler. */
     private Slot<AsynchronousFileChannel> slot;
@@ -74,8 +97,12 @@ final class PinnedChannelCall extends Mono<Integer> {
     private volatile Disposable reopen;
 
     Run(CoreSubscriber<? super Integer> actual, Call call) {
-      super(actual);
+      this.actual = actual;
       this.call = call;
+    }
+
+    private boolean isCancelled() {
+      return (state & CANCELLED) != 0;
     }
 
     void start(CachedFile<AsynchronousFileChannel> file, Scheduler blocking) {
@@ -125,7 +152,25 @@ final class PinnedChannelCall extends Mono<Integer> {
     @Override
     public void completed(Integer result, Void attachment) {
       slot.unpin();
-      complete(result);
+      value = result;
+      for (;;) {
+        int s = state;
+        if ((s & CANCELLED) != 0) {
+          value = null;
+          Operators.onDiscard(result, actual.currentContext());
+          return;
+        }
+        if ((s & REQUESTED) != 0) {
+          if (STATE.compareAndSet(this, s, DONE)) {
+            value = null;
+            actual.onNext(result);
+            actual.onComplete();
+            return;
+          }
+        } else if (STATE.compareAndSet(this, s, s | HAS_VALUE)) {
+          return; // request() will emit it
+        }
+      }
     }
 
     @Override
@@ -135,19 +180,63 @@ final class PinnedChannelCall extends Mono<Integer> {
     }
 
     private void fail(Throwable error) {
-      if (isCancelled()) {
-        Operators.onErrorDropped(error, actual.currentContext());
-      } else {
-        actual.onError(error);
+      for (;;) {
+        int s = state;
+        if ((s & (CANCELLED | DONE)) != 0) {
+          Operators.onErrorDropped(error, actual.currentContext());
+          return;
+        }
+        if (STATE.compareAndSet(this, s, DONE)) {
+          actual.onError(error);
+          return;
+        }
+      }
+    }
+
+    @Override
+    public void request(long n) {
+      if (!Operators.validate(n)) {
+        return;
+      }
+      for (;;) {
+        int s = state;
+        if ((s & (REQUESTED | CANCELLED | DONE)) != 0) {
+          return;
+        }
+        if ((s & HAS_VALUE) != 0) {
+          if (STATE.compareAndSet(this, s, DONE)) {
+            Integer v = value;
+            value = null;
+            actual.onNext(v);
+            actual.onComplete();
+          }
+          return;
+        }
+        if (STATE.compareAndSet(this, s, s | REQUESTED)) {
+          return;
+        }
       }
     }
 
     @Override
     public void cancel() {
-      super.cancel();
-      Disposable r = reopen;
-      if (r != null) {
-        r.dispose();
+      for (;;) {
+        int s = state;
+        if ((s & (CANCELLED | DONE)) != 0) {
+          return;
+        }
+        if (STATE.compareAndSet(this, s, CANCELLED)) {
+          if ((s & HAS_VALUE) != 0) {
+            Integer v = value;
+            value = null;
+            Operators.onDiscard(v, actual.currentContext());
+          }
+          Disposable r = reopen;
+          if (r != null) {
+            r.dispose();
+          }
+          return;
+        }
       }
     }
   }

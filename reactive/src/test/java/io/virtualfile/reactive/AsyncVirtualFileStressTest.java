@@ -4,7 +4,7 @@ import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
+import io.virtualfile.testing.ProcessDescriptors;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +14,6 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
@@ -39,18 +38,10 @@ class AsyncVirtualFileStressTest {
 
   @TempDir Path dir;
 
-  static long openDescriptors() {
-    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      return fds.count();
-    } catch (IOException e) {
-      return -1;
-    }
-  }
-
   @Test
   void thousandFilesSixteenChannelsSixtyFourInFlight_everyByteVerified_descriptorsBounded()
       throws Exception {
-    boolean canCount = Files.isDirectory(Path.of("/proc/self/fd"));
+    boolean canCount = ProcessDescriptors.countable();
     byte[][] model = new byte[FILES][];
     Random seed = new Random(99);
     for (int i = 0; i < FILES; i++) {
@@ -64,12 +55,12 @@ class AsyncVirtualFileStressTest {
       AsyncVirtualFile[] files = Flux.range(0, FILES)
           .concatMap(i -> AsyncVirtualFile.open(dir.resolve("f" + i), io, READ, WRITE))
           .collectList().block().toArray(new AsyncVirtualFile[0]);
-      long baseline = openDescriptors() - CAPACITY;
+      long baseline = ProcessDescriptors.count() - CAPACITY;
       AtomicBoolean done = new AtomicBoolean();
       AtomicInteger maxAbove = new AtomicInteger();
       Thread sampler = new Thread(() -> {
         while (!done.get()) {
-          maxAbove.accumulateAndGet((int) (openDescriptors() - baseline), Math::max);
+          maxAbove.accumulateAndGet((int) (ProcessDescriptors.count() - baseline), Math::max);
         }
       });
       sampler.start();

@@ -4,19 +4,18 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.virtualfile.testing.CrashSimulatedFileSystem;
+import io.virtualfile.testing.ForwardingFileOps;
 import io.virtualfile.internal.FileOps;
 import io.virtualfile.internal.OverwriteProtocol;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
@@ -47,27 +46,7 @@ class CoalescedCrashStateTest {
 
   /** The simulation's directory fsync, slowed until every overwrite has renamed (at most 2 s). */
   static FileOps slowDirectorySync(CrashSimulatedFileSystem fs) {
-    return new FileOps() {
-      @Override
-      public Kind kindOf(Path path) {
-        return fs.kindOf(path);
-      }
-
-      @Override
-      public Object fileKey(Path path) {
-        return fs.fileKey(path);
-      }
-
-      @Override
-      public Set<PosixFilePermission> permissionsOf(Path path) {
-        return fs.permissionsOf(path);
-      }
-
-      @Override
-      public void deleteIfExists(Path path) {
-        fs.deleteIfExists(path);
-      }
-
+    return new ForwardingFileOps(fs) {
       @Override
       public void atomicMove(Path source, Path target) throws IOException {
         if (!target.getFileName().toString().equals(FILES.get(0))) {
@@ -78,7 +57,7 @@ class CoalescedCrashStateTest {
       }
 
       @Override
-      public Directory openDirectory(Path dir) {
+      public Directory openDirectory(Path dir) throws IOException {
         Directory d = fs.openDirectory(dir);
         return new Directory() {
           @Override

@@ -2,21 +2,19 @@ package io.virtualfile.reactive;
 
 import io.virtualfile.CrashSafeOverwriteException.Step;
 import io.virtualfile.internal.FileOps;
+import io.virtualfile.testing.ForwardingFileOps;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The real file operations, counting directory fsyncs, and failing at one chosen step if asked. */
-final class ObservedFileOps implements FileOps {
-  final FileOps real;
+final class ObservedFileOps extends ForwardingFileOps {
   final AtomicInteger directorySyncs = new AtomicInteger();
   final AtomicInteger deletes = new AtomicInteger();
   volatile Step failAt;
 
   ObservedFileOps(FileOps real) {
-    this.real = real;
+    super(real);
   }
 
   private void maybeFail(Step step) throws IOException {
@@ -26,38 +24,23 @@ final class ObservedFileOps implements FileOps {
   }
 
   @Override
-  public Kind kindOf(Path path) throws IOException {
-    return real.kindOf(path);
-  }
-
-  @Override
-  public Object fileKey(Path path) throws IOException {
-    return real.fileKey(path);
-  }
-
-  @Override
-  public Set<PosixFilePermission> permissionsOf(Path path) throws IOException {
-    return real.permissionsOf(path);
-  }
-
-  @Override
   public void deleteIfExists(Path path) throws IOException {
     if (deletes.getAndIncrement() == 0) {
       maybeFail(Step.REMOVE_STALE_TEMP); // the first delete of an overwrite is the stale-temp step
     }
-    real.deleteIfExists(path);
+    delegate.deleteIfExists(path);
   }
 
   @Override
   public void atomicMove(Path source, Path target) throws IOException {
     maybeFail(Step.RENAME);
-    real.atomicMove(source, target);
+    delegate.atomicMove(source, target);
   }
 
   @Override
   public Directory openDirectory(Path dir) throws IOException {
     maybeFail(Step.OPEN_PARENT);
-    Directory d = real.openDirectory(dir);
+    Directory d = delegate.openDirectory(dir);
     return new Directory() {
       @Override
       public void sync() throws IOException {
