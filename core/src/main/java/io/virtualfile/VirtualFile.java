@@ -50,6 +50,22 @@ import java.util.Objects;
  * whose interrupt status is already set when it calls gets {@link ClosedByInterruptException} without
  * the shared descriptor being touched.
  *
+ * <h2>When the file is replaced</h2>
+ * A handle reads and writes the file it opened. It records that file's identity ({@code
+ * BasicFileAttributes.fileKey()}) and checks it on every reopen:
+ * <ul>
+ *   <li>after a {@linkplain #crashSafeOverwrite(Path, ByteBuffer) crash-safe overwrite} of its path
+ *       through this library (core or reactive), every operation that starts after the overwrite
+ *       returned reads and writes the new file, whether or not the descriptor had been evicted;
+ *       operations already in flight finish on the old file, and the overwrite waits for them;</li>
+ *   <li>if the path was replaced or deleted by anything else, the next reopen fails with {@link
+ *       FileReplacedException} instead of using another file. While the descriptor stays cached, the
+ *       handle keeps reading the file it opened: an outside replacement is noticed only at a reopen.</li>
+ * </ul>
+ * Paths are compared absolute and normalized; an overwrite through a symbolic link or another hard link
+ * does not reach handles opened under another name. Where the file system has no file keys, identity
+ * is not checked.
+ *
  * <h2>Durability</h2>
  * Nothing written is durable until {@link #sync()} or {@link #syncData()} returns. Closing a handle or
  * evicting its descriptor does not sync.
@@ -112,6 +128,10 @@ public final class VirtualFile implements AutoCloseable {
    * non-atomic fallback); open the parent directory; {@code force(true)} on it. The call holds at most
    * one descriptor at a time and takes no slot of any {@link OpenFileCache}, so it cannot deadlock with
    * virtual files the caller holds.
+   *
+   * <p>Open virtual files of {@code finalPath} (in any cache, core or reactive) see the new content in
+   * every operation that starts after this returns: their cached descriptors are dropped after the rename,
+   * once the operations in flight on them have finished.
    *
    * <p>{@code finalPath} must be absent or a regular file. A symbolic link is refused, untouched: to
    * overwrite the link's target pass {@code finalPath.toRealPath()}; to replace the link, delete it

@@ -13,7 +13,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Markdown table and a PNG chart of ratios against baselines measured in the same run).
  *
  * <pre>
- * java -jar benchmarks/target/benchmarks.jar            # quick profile (about 6 minutes on 2 cores)
+ * java -jar benchmarks/target/benchmarks.jar            # quick profile (about 7 minutes on 2 cores)
  * java -jar benchmarks/target/benchmarks.jar full       # more forks and iterations
  * java -jar benchmarks/target/benchmarks.jar quick REGEX  # only the benchmarks matching REGEX
  * java -jar benchmarks/target/benchmarks.jar report     # redo the report from the last JSON
@@ -39,7 +39,7 @@ public final class Main {
       switch (profile) {
         case "quick":
           options.forks(1).warmupIterations(2).warmupTime(TimeValue.seconds(1))
-              .measurementIterations(3).measurementTime(TimeValue.seconds(1));
+              .measurementIterations(5).measurementTime(TimeValue.seconds(1));
           break;
         case "full":
           options.forks(2).warmupIterations(5).warmupTime(TimeValue.seconds(2))

@@ -142,16 +142,34 @@ final class Report {
       return baseline.score() / candidate.score();
     }
 
+    /**
+     * The relative half-width of the time ratio's 99.9% interval, from the two scores' JMH errors
+     * (relative errors add, to first order). NaN when JMH gave no error (a single iteration).
+     */
+    double relativeError() {
+      return candidate.error() / candidate.score() + baseline.error() / baseline.score();
+    }
+
+    /** Whether the goal's bound lies inside the ratio's interval: this run cannot tell met from missed. */
+    boolean withinNoise() {
+      double ratio = c.goal() == GoalKind.SPEEDUP_AT_LEAST ? speedup() : timeRatio();
+      double e = relativeError();
+      return !Double.isNaN(e) && c.bound() >= ratio * (1 - e) && c.bound() <= ratio * (1 + e);
+    }
+
     String verdict() {
+      String noise = withinNoise() ? " (within noise)" : "";
       switch (c.goal()) {
         case TIME_RATIO_AT_MOST:
-          return timeRatio() <= c.bound()
+          return (timeRatio() <= c.bound()
               ? "met"
-              : String.format(Locale.ROOT, "**missed** by %.0f%%", (timeRatio() / c.bound() - 1) * 100);
+              : String.format(Locale.ROOT, "**missed** by %.0f%%", (timeRatio() / c.bound() - 1) * 100))
+              + noise;
         case SPEEDUP_AT_LEAST:
-          return speedup() >= c.bound()
+          return (speedup() >= c.bound()
               ? "met"
-              : String.format(Locale.ROOT, "**missed** (%.2f× of %.2f×)", speedup(), c.bound());
+              : String.format(Locale.ROOT, "**missed** (%.2f× of %.2f×)", speedup(), c.bound()))
+              + noise;
         default:
           return "";
       }
@@ -229,16 +247,18 @@ final class Report {
     sb.append("JDK: ").append(jdk).append("  \n");
     sb.append("Date: ").append(LocalDate.now()).append("  \n");
     sb.append("Each ratio compares two benchmarks of the same run. Time ratio < 1 and speed-up > 1 favour"
-        + " virtualfile.\n\n");
-    sb.append("| suite | candidate | baseline | case | candidate | baseline | time ratio | speed-up | goal | verdict |\n");
-    sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        + " virtualfile. ± is the ratio's relative 99.9% error from JMH's per-score errors; \"within"
+        + " noise\" marks a verdict whose goal lies inside that error.\n\n");
+    sb.append("| suite | candidate | baseline | case | candidate | baseline | time ratio | ± | speed-up | goal | verdict |\n");
+    sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Row r : rows()) {
       Comparison c = r.c();
-      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %s | %s |%n",
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %.2f× | %s | %.2f× | %s | %s |%n",
           c.suite().replace("Benchmark", ""), c.candidate(), c.baseline(),
           (c.param() == null ? "" : c.param() + ", ") + c.note(),
-          show(c, r.candidate()), show(c, r.baseline()), r.timeRatio(), r.speedup(), r.goal(),
-          r.verdict()));
+          show(c, r.candidate()), show(c, r.baseline()), r.timeRatio(),
+          Double.isNaN(r.relativeError()) ? "?" : String.format(Locale.ROOT, "%.0f%%", r.relativeError() * 100),
+          r.speedup(), r.goal(), r.verdict()));
     }
     return sb.toString();
   }

@@ -42,7 +42,9 @@ import reactor.core.scheduler.Schedulers;
  * </ul>
  *
  * <p>Thread-safe. {@link #close()} closes the cached channels (after operations in flight on them) and
- * stops the IO threads; it does not dispose a scheduler it was given.
+ * stops the IO threads; it does not dispose a scheduler it was given. Close it only once its overwrites
+ * have completed: an overwrite still writing its temp file when the IO threads stop fails at {@code
+ * WRITE} and leaves the final file untouched.
  */
 public final class AsyncFileIo implements AutoCloseable {
   /** System property that sets the channel cache capacity of {@link #shared()}. */

@@ -42,6 +42,11 @@ import reactor.core.publisher.Mono;
  *       hook. A cancelled write may or may not have reached the file.</li>
  * </ul>
  *
+ * <p>When the file is replaced, the rules of {@link io.virtualfile.VirtualFile} apply: after an overwrite
+ * through this library ({@link #overwrite(Path, ByteBuffer)} or core's {@code crashSafeOverwrite}) has
+ * completed, reads and writes go to the new file; a replacement or deletion by anything else fails the
+ * next reopen with {@link io.virtualfile.FileReplacedException}.
+ *
  * <p>Durability: nothing written is durable until {@link #sync()} or {@link #syncData()} completes.
  *
  * <p>Thread-safe.
