@@ -73,7 +73,7 @@ public final class AsyncFileIo implements AutoCloseable {
     this.overwrites =
         new OverwritePipeline(
             b.fileOps,
-            ChannelTempFile.factory(ioExecutor),
+            AsyncChannelTempFile.factory(ioExecutor),
             blocking,
             new GroupCommitDirectorySyncer(b.fileOps, blocking, b.syncGate),
             b.stepGate);

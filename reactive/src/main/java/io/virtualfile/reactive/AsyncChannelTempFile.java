@@ -17,17 +17,17 @@ import reactor.core.publisher.Mono;
  * The reactive overwrite's temp file: an {@link AsynchronousFileChannel} of its own (not cached: it
  * lives for one overwrite) on the engine's IO threads.
  */
-final class ChannelTempFile implements AsyncTempFile {
+final class AsyncChannelTempFile implements AsyncTempFile {
   private final AsynchronousFileChannel channel;
 
-  private ChannelTempFile(AsynchronousFileChannel channel) {
+  private AsyncChannelTempFile(AsynchronousFileChannel channel) {
     this.channel = channel;
   }
 
   /** Creates temp files on {@code executor}, with core's creation rules ({@code CREATE_NEW}, permissions). */
-  static FileOps.TempFiles<ChannelTempFile> factory(ExecutorService executor) {
+  static FileOps.TempFiles<AsyncChannelTempFile> factory(ExecutorService executor) {
     return (Path path, Set<PosixFilePermission> permissions) ->
-        new ChannelTempFile(JdkFileOps.createNewFile(path, permissions,
+        new AsyncChannelTempFile(JdkFileOps.createNewFile(path, permissions,
             (p, options, attrs) -> AsynchronousFileChannel.open(p, options, executor, attrs)));
   }
 
