@@ -301,6 +301,11 @@ public final class VirtualFile implements AutoCloseable {
    * Makes the file's content and metadata durable ({@code force(true)}). A failure is reported and never
    * retried: after a failed fsync the kernel may have dropped the dirty pages, so a second fsync could
    * succeed with the data gone. Treat it as fatal for the data written since the last successful sync.
+   *
+   * <p>One case is not a failure of the fsync: another thread's interrupt closed the shared descriptor
+   * before the fsync could return. Then, as for every operation, the file is reopened and the fsync
+   * issued on the new descriptor. (Linux reports a writeback error not yet seen by anyone to the next
+   * fsync on any descriptor of the file, so the reopened descriptor cannot hide it.)
    */
   public void sync() throws IOException {
     io(ch -> {
