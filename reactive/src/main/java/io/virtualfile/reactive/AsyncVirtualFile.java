@@ -33,7 +33,8 @@ import reactor.core.publisher.Mono;
  *       the engine's IO threads; opening, reopening after eviction, {@code force}, {@code size} and
  *       {@code truncate} run on the engine's blocking scheduler.</li>
  *   <li>Signals of {@link #readAt}, {@link #writeAt} and what is built on them arrive on the engine's
- *       IO threads ({@code virtualfile-io-N}); those of {@link #size}, {@link #truncate}, {@link
+ *       IO threads ({@code virtualfile-io-N}) (an error of a failed reopen, on the blocking scheduler;
+ *       an error of bad arguments, on the subscribing thread); those of {@link #size}, {@link #truncate}, {@link
  *       #sync}, {@link #syncData}, {@link #open} and {@link #close} on the blocking scheduler. Use
  *       {@code publishOn} before heavy work, so that IO threads stay free for IO.</li>
  *   <li>An operation in flight pins its channel: it is never closed under it. Cancelling {@link
