@@ -2,9 +2,12 @@ package io.virtualfile.torture;
 
 import io.virtualfile.VirtualFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.ServiceLoader;
 
 /**
@@ -17,68 +20,58 @@ public final class TortureChild {
   public interface Overwriter {
     String name();
 
-    /** Start-up cleanup of what an earlier, killed process left. */
-    void startUp(Path dir) throws Exception;
+    /** Start-up cleanup of what an earlier, killed process left; none by default. */
+    default void startUp(Path dir) throws Exception {}
 
     void overwrite(Path finalPath, ByteBuffer content) throws Exception;
   }
 
-  static Overwriter pick(String name) {
-    if (name.equals("derived")) {
-      return new Overwriter() {
-        @Override
-        public String name() {
-          return name;
-        }
+  @FunctionalInterface
+  private interface Write {
+    void overwrite(Path finalPath, ByteBuffer content) throws Exception;
+  }
 
-        @Override
-        public void startUp(Path dir) throws Exception {
+  private static Overwriter builtIn(String name, boolean removeStaleTempsAtStartUp, Write write) {
+    return new Overwriter() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public void startUp(Path dir) throws Exception {
+        if (removeStaleTempsAtStartUp) {
           VirtualFile.removeStaleTempFiles(dir);
         }
+      }
 
-        @Override
-        public void overwrite(Path finalPath, ByteBuffer content) throws Exception {
-          VirtualFile.crashSafeOverwrite(finalPath, content);
-        }
-      };
-    }
-    if (name.equals("explicit")) {
-      return new Overwriter() {
-        @Override
-        public String name() {
-          return name;
-        }
+      @Override
+      public void overwrite(Path finalPath, ByteBuffer content) throws Exception {
+        write.overwrite(finalPath, content);
+      }
+    };
+  }
 
-        @Override
-        public void startUp(Path dir) {} // the next call removes the stale temp itself
-
-        @Override
-        public void overwrite(Path finalPath, ByteBuffer content) throws Exception {
-          VirtualFile.crashSafeOverwrite(finalPath, finalPath.resolveSibling("state.tmp"), content);
-        }
-      };
-    }
-    if (name.equals("truncate-then-write")) { // not crash-safe: shows the torture can fail
-      return new Overwriter() {
-        @Override
-        public String name() {
-          return name;
-        }
-
-        @Override
-        public void startUp(Path dir) {}
-
-        @Override
-        public void overwrite(Path finalPath, ByteBuffer content) throws Exception {
-          try (var ch = java.nio.channels.FileChannel.open(finalPath,
-              java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
-              java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-            while (content.hasRemaining()) {
-              ch.write(content);
-            }
+  private static final List<Overwriter> BUILT_IN = List.of(
+      builtIn("derived", true, VirtualFile::crashSafeOverwrite),
+      // the explicit-temp overload removes its own stale temp on its next call
+      builtIn("explicit", false, (f, content) ->
+          VirtualFile.crashSafeOverwrite(f, f.resolveSibling("state.tmp"), content)),
+      // not crash-safe: shows that the torture can fail
+      builtIn("truncate-then-write", false, (f, content) -> {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
+          while (content.hasRemaining()) {
+            ch.write(content);
           }
         }
-      };
+      }));
+
+  static Overwriter pick(String name) {
+    for (Overwriter o : BUILT_IN) {
+      if (o.name().equals(name)) {
+        return o;
+      }
     }
     for (Overwriter o : ServiceLoader.load(Overwriter.class)) {
       if (o.name().equals(name)) {
