@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
@@ -130,9 +129,5 @@ public class StreamingBenchmark {
       }
     }
     return total;
-  }
-
-  static long size(Path p) throws IOException {
-    return Files.size(p);
   }
 }

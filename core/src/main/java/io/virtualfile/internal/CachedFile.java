@@ -97,10 +97,6 @@ public final class CachedFile<C extends Closeable> {
     return path;
   }
 
-  public ClockCache<C> cache() {
-    return cache;
-  }
-
   public boolean isClosed() {
     return closed;
   }

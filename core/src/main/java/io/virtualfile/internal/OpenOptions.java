@@ -78,14 +78,6 @@ public final class OpenOptions {
     return reopen;
   }
 
-  public boolean readable() {
-    return readable;
-  }
-
-  public boolean writable() {
-    return writable;
-  }
-
   public boolean deleteOnClose() {
     return deleteOnClose;
   }

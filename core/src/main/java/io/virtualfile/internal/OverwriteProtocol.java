@@ -141,14 +141,6 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
     return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
   }
 
-  public Path finalPath() {
-    return finalPath;
-  }
-
-  public Path tmpPath() {
-    return tmpPath;
-  }
-
   public Path directory() {
     return dir;
   }

@@ -307,10 +307,6 @@ public final class AsyncFileIo implements AutoCloseable {
     return AsynchronousFileChannel.open(path, options, ioExecutor);
   }
 
-  ExecutorService ioExecutor() {
-    return ioExecutor;
-  }
-
   @Override
   public String toString() {
     return "AsyncFileIo{" + stats() + "}";

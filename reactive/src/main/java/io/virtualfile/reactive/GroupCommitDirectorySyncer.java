@@ -127,9 +127,4 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
       blocking.schedule(() -> sync(dir, nextBatch)); // a new task: no recursion from batch to batch
     }
   }
-
-  /** Directories with a sync running or requested; for tests. */
-  int activeDirectories() {
-    return groups.size();
-  }
 }
