@@ -6,6 +6,7 @@ import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.virtualfile.reactive.AsyncFileIo;
 import io.virtualfile.reactive.AsyncVirtualFile;
+import io.virtualfile.reactive.internal.IoThreadPool;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
@@ -62,6 +63,8 @@ public class RandomReadBenchmark {
   AsyncVirtualFile virtualFile;
   ExecutorService sameExecutor;
   AsynchronousFileChannel rawSameExecutor;
+  ExecutorService threadPoolExecutor;
+  AsynchronousFileChannel rawThreadPoolExecutor;
   AsynchronousFileChannel rawDefaultPool;
   FileChannel blocking;
   Vertx vertx;
@@ -79,11 +82,15 @@ public class RandomReadBenchmark {
     engine = AsyncFileIo.builder().ioThreads(threads).build();
     virtualFile = AsyncVirtualFile.open(path, engine, StandardOpenOption.READ).block();
     // The same kind and size of pool as the engine's.
+    sameExecutor = new IoThreadPool(threads, "benchmark-io-");
+    rawSameExecutor = AsynchronousFileChannel.open(path, Set.of(StandardOpenOption.READ), sameExecutor);
+    // What the engine used before IoThreadPool: a fixed ThreadPoolExecutor on a lock-free queue.
     ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
         new LinkedTransferQueue<>());
     pool.prestartAllCoreThreads();
-    sameExecutor = pool;
-    rawSameExecutor = AsynchronousFileChannel.open(path, Set.of(StandardOpenOption.READ), sameExecutor);
+    threadPoolExecutor = pool;
+    rawThreadPoolExecutor =
+        AsynchronousFileChannel.open(path, Set.of(StandardOpenOption.READ), threadPoolExecutor);
     rawDefaultPool = AsynchronousFileChannel.open(path, StandardOpenOption.READ);
     blocking = FileChannel.open(path, StandardOpenOption.READ);
     vertx = Vertx.vertx();
@@ -96,6 +103,8 @@ public class RandomReadBenchmark {
     engine.close();
     rawSameExecutor.close();
     sameExecutor.shutdown();
+    rawThreadPoolExecutor.close();
+    threadPoolExecutor.shutdown();
     rawDefaultPool.close();
     blocking.close();
     vertxFile.close().toCompletionStage().toCompletableFuture().join();
@@ -167,6 +176,11 @@ public class RandomReadBenchmark {
   @Benchmark
   public void rawAsyncChannelSameExecutor() throws Exception {
     window((buf, pos, done) -> rawSameExecutor.read(buf, pos, null, handler(done)));
+  }
+
+  @Benchmark
+  public void rawAsyncChannelThreadPoolExecutor() throws Exception {
+    window((buf, pos, done) -> rawThreadPoolExecutor.read(buf, pos, null, handler(done)));
   }
 
   @Benchmark

@@ -3,6 +3,7 @@ package io.virtualfile.reactive;
 import io.virtualfile.internal.ClockCache;
 import io.virtualfile.internal.FileOps;
 import io.virtualfile.internal.JdkFileOps;
+import io.virtualfile.reactive.internal.IoThreadPool;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
@@ -12,11 +13,6 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedTransferQueue;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
@@ -31,7 +27,9 @@ import reactor.core.scheduler.Schedulers;
  *   <li><b>IO threads.</b> A fixed pool of {@link Builder#ioThreads(int)} daemon threads named {@code
  *       virtualfile-io-N} is handed to {@link AsynchronousFileChannel#open(Path, Set, ExecutorService,
  *       java.nio.file.attribute.FileAttribute[])}; the JDK's unbounded default pool is never used. The
- *       positional reads and writes run there and their results are signalled from there.</li>
+ *       positional reads and writes run there and their results are signalled from there. An operation
+ *       started from an IO thread (from inside a signal) runs next on that same thread, without waking
+ *       another one: a read loop costs no thread hand-off per read.</li>
  *   <li><b>Channel cache.</b> At most {@link Builder#cacheCapacity(int)} channels are open, on the same
  *       clock cache as core's {@link io.virtualfile.OpenFileCache} (see its Javadoc for what the bound
  *       means, and for the wait when every channel is pinned by an operation in flight).</li>
@@ -60,14 +58,7 @@ public final class AsyncFileIo implements AutoCloseable {
 
   private AsyncFileIo(Builder b, boolean isShared) {
     this.cache = new ClockCache<>(b.cacheCapacity, b.pinWait);
-    ThreadPoolExecutor pool =
-        new ThreadPoolExecutor(
-            b.ioThreads, b.ioThreads, 0, TimeUnit.MILLISECONDS,
-            // A lock-free queue: submitting from a Reactor non-blocking thread never parks.
-            new LinkedTransferQueue<>(),
-            daemonThreads("virtualfile-io-"));
-    pool.prestartAllCoreThreads(); // so that submitting never takes the pool's lock to add a worker
-    this.ioExecutor = b.executorDecorator.apply(pool);
+    this.ioExecutor = b.executorDecorator.apply(new IoThreadPool(b.ioThreads, "virtualfile-io-"));
     this.blocking = b.blockingScheduler;
     this.isShared = isShared;
     this.overwrites =
@@ -77,15 +68,6 @@ public final class AsyncFileIo implements AutoCloseable {
             blocking,
             new GroupCommitDirectorySyncer(b.fileOps, blocking, b.syncGate),
             b.stepGate);
-  }
-
-  private static ThreadFactory daemonThreads(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   /**

@@ -1,0 +1,309 @@
+package io.virtualfile.reactive.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class IoThreadPoolTest {
+  private final List<IoThreadPool> pools = new ArrayList<>();
+
+  private IoThreadPool pool(int threads) {
+    IoThreadPool pool = new IoThreadPool(threads, "test-io-");
+    pools.add(pool);
+    return pool;
+  }
+
+  @AfterEach
+  void stopPools() throws InterruptedException {
+    for (IoThreadPool pool : pools) {
+      pool.shutdownNow();
+      assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).as("terminated").isTrue();
+    }
+  }
+
+  @Test
+  void aTaskSubmittedByATaskRunsOnTheSameThreadAfterTheSubmitterReturns() throws Exception {
+    IoThreadPool pool = pool(2);
+    AtomicReference<Thread> first = new AtomicReference<>();
+    AtomicReference<Thread> second = new AtomicReference<>();
+    AtomicBoolean firstReturned = new AtomicBoolean();
+    AtomicBoolean secondSawFirstReturned = new AtomicBoolean();
+    CountDownLatch done = new CountDownLatch(1);
+    pool.execute(() -> {
+      first.set(Thread.currentThread());
+      pool.execute(() -> {
+        second.set(Thread.currentThread());
+        secondSawFirstReturned.set(firstReturned.get());
+        done.countDown();
+      });
+      firstReturned.set(true);
+    });
+    assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(second.get()).isSameAs(first.get());
+    assertThat(secondSawFirstReturned).isTrue();
+  }
+
+  @Test
+  void everyTaskRunsExactlyOnce_whenManyThreadsSubmitInBurstsAndTasksSubmitTasks() throws Exception {
+    // Bursts separated by quiet gaps make the workers park and wake thousands of times: a lost wake-up
+    // leaves a task queued while every worker sleeps, and the burst never finishes.
+    IoThreadPool pool = pool(3);
+    int bursts = 1_500;
+    int submitters = 3;
+    int perSubmitter = 20;
+    int perBurst = submitters * perSubmitter * 2; // each submitted task submits one more
+    AtomicIntegerArray runs = new AtomicIntegerArray(bursts * perBurst);
+    for (int burst = 0; burst < bursts; burst++) {
+      CountDownLatch burstDone = new CountDownLatch(perBurst);
+      int base = burst * perBurst;
+      Thread[] threads = new Thread[submitters];
+      for (int s = 0; s < submitters; s++) {
+        int first = base + s * perSubmitter * 2;
+        threads[s] = new Thread(() -> {
+          for (int i = 0; i < perSubmitter; i++) {
+            int id = first + 2 * i;
+            pool.execute(() -> {
+              runs.incrementAndGet(id);
+              burstDone.countDown();
+              pool.execute(() -> {
+                runs.incrementAndGet(id + 1);
+                burstDone.countDown();
+              });
+            });
+          }
+        });
+        threads[s].start();
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      assertThat(burstDone.await(10, TimeUnit.SECONDS))
+          .as("burst %d finished: %d tasks never ran (%s)", burst, burstDone.getCount(), pool)
+          .isTrue();
+      if (burst % 100 == 0) {
+        Thread.sleep(1); // now and then, long enough for every worker to park
+      }
+    }
+    for (int i = 0; i < runs.length(); i++) {
+      assertThat(runs.get(i)).as("runs of task %d", i).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aTaskSubmittedWhileTheOnlyWorkerGoesIdleIsNeverLeftQueued() throws Exception {
+    // Ping-pong with one worker: each task wakes the test thread, then spins a random few microseconds,
+    // so the next submission lands anywhere in the worker's way from its last task to its park.
+    IoThreadPool pool = pool(1);
+    for (int i = 0; i < 20_000; i++) {
+      CountDownLatch ran = new CountDownLatch(1);
+      long spinNanos = ThreadLocalRandom.current().nextLong(20_000);
+      pool.execute(() -> {
+        ran.countDown();
+        long end = System.nanoTime() + spinNanos;
+        while (System.nanoTime() < end) {
+          Thread.onSpinWait();
+        }
+      });
+      assertThat(ran.await(10, TimeUnit.SECONDS)).as("task %d ran (%s)", i, pool).isTrue();
+    }
+  }
+
+  @Test
+  void aSelfResubmittingChainDoesNotStarveATaskFromAnotherThread() throws Exception {
+    IoThreadPool pool = pool(1);
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicBoolean pause = new AtomicBoolean(true);
+    CountDownLatch paused = new CountDownLatch(1);
+    CountDownLatch resume = new CountDownLatch(1);
+    AtomicInteger chainSteps = new AtomicInteger();
+    pool.execute(new Runnable() {
+      @Override
+      public void run() {
+        chainSteps.incrementAndGet();
+        if (pause.compareAndSet(true, false)) { // once: hold the chain while the other task is queued
+          paused.countDown();
+          await(resume);
+        }
+        if (!stop.get()) {
+          pool.execute(this);
+        }
+      }
+    });
+    assertThat(paused.await(10, TimeUnit.SECONDS)).isTrue();
+    CountDownLatch otherRan = new CountDownLatch(1);
+    AtomicInteger stepsWhenRan = new AtomicInteger();
+    pool.execute(() -> {
+      stepsWhenRan.set(chainSteps.get());
+      otherRan.countDown();
+    });
+    int stepsWhenQueued = chainSteps.get();
+    resume.countDown();
+    boolean ran = otherRan.await(10, TimeUnit.SECONDS);
+    stop.set(true);
+    assertThat(ran).as("the other task ran while the chain went on").isTrue();
+    assertThat(stepsWhenRan.get() - stepsWhenQueued)
+        .as("chain steps before the queued task ran")
+        .isLessThanOrEqualTo(IoThreadPool.FAIRNESS_INTERVAL);
+  }
+
+  @Test
+  void theNextTaskOfAWorkerBlockedInsideATaskIsRunByAnIdleWorker() throws Exception {
+    // A subscriber that blocks inside a signal until the read it just issued completes: that read sits
+    // in the blocked worker's slot, and only a watcher can run it.
+    IoThreadPool pool = pool(2);
+    CountDownLatch nestedRan = new CountDownLatch(1);
+    AtomicBoolean outerSawIt = new AtomicBoolean();
+    CountDownLatch outerDone = new CountDownLatch(1);
+    pool.execute(() -> {
+      pool.execute(nestedRan::countDown);
+      try {
+        outerSawIt.set(nestedRan.await(10, TimeUnit.SECONDS));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      outerDone.countDown();
+    });
+    assertThat(outerDone.await(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(outerSawIt).as("the nested task ran while its submitter was blocked").isTrue();
+  }
+
+  @Test
+  void idleWorkersWaitWithoutATimeout() throws Exception {
+    // A watcher parks with a timeout only while another worker is busy: an idle pool costs no wake-ups.
+    IoThreadPool pool = pool(2);
+    CountDownLatch ran = new CountDownLatch(1);
+    pool.execute(() -> {
+      pool.execute(() -> sleep(50)); // keeps one worker busy, so the other one watches meanwhile
+      pool.execute(ran::countDown);
+    });
+    assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+    List<Thread.State> states = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      states.clear();
+      for (Thread t : Thread.getAllStackTraces().keySet()) {
+        if (t.getName().startsWith("test-io-")) {
+          states.add(t.getState());
+        }
+      }
+      if (states.stream().allMatch(s -> s == Thread.State.WAITING)) {
+        break;
+      }
+      Thread.sleep(5);
+    }
+    assertThat(states).hasSize(2).containsOnly(Thread.State.WAITING);
+  }
+
+  @Test
+  void anInterruptLeftByATaskDoesNotReachTheNextTask() throws Exception {
+    IoThreadPool pool = pool(1);
+    AtomicBoolean nextSawInterrupt = new AtomicBoolean(true);
+    CountDownLatch done = new CountDownLatch(1);
+    pool.execute(() -> {
+      Thread.currentThread().interrupt();
+      pool.execute(() -> {
+        nextSawInterrupt.set(Thread.currentThread().isInterrupted());
+        done.countDown();
+      });
+    });
+    assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(nextSawInterrupt).isFalse();
+  }
+
+  @Test
+  void aThrowingTaskIsReportedAndTheWorkerCarriesOn() throws Exception {
+    Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+    AtomicReference<Throwable> reported = new AtomicReference<>();
+    Thread.setDefaultUncaughtExceptionHandler((t, e) -> reported.set(e));
+    try {
+      IoThreadPool pool = pool(1);
+      IllegalStateException boom = new IllegalStateException("boom");
+      CountDownLatch after = new CountDownLatch(1);
+      pool.execute(() -> {
+        throw boom;
+      });
+      pool.execute(after::countDown);
+      assertThat(after.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(reported.get()).isSameAs(boom);
+    } finally {
+      Thread.setDefaultUncaughtExceptionHandler(previous);
+    }
+  }
+
+  @Test
+  void shutdownRunsWhatWasQueuedThenStopsTheThreadsAndRejectsNewTasks() throws Exception {
+    IoThreadPool pool = pool(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger ran = new AtomicInteger();
+    pool.execute(() -> await(release));
+    for (int i = 0; i < 5; i++) {
+      pool.execute(ran::incrementAndGet);
+    }
+    pool.shutdown();
+    assertThatThrownBy(() -> pool.execute(ran::incrementAndGet))
+        .isInstanceOf(RejectedExecutionException.class)
+        .hasMessageContaining("shut down");
+    release.countDown();
+    assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(ran).hasValue(5);
+    assertThat(pool.isTerminated()).isTrue();
+  }
+
+  @Test
+  void shutdownNowInterruptsTheWorkersAndReturnsTheTasksThatNeverRan() throws Exception {
+    IoThreadPool pool = pool(1);
+    CountDownLatch blocked = new CountDownLatch(1);
+    AtomicBoolean interrupted = new AtomicBoolean();
+    pool.execute(() -> {
+      blocked.countDown();
+      try {
+        new CountDownLatch(1).await();
+      } catch (InterruptedException e) {
+        interrupted.set(true);
+      }
+    });
+    assertThat(blocked.await(10, TimeUnit.SECONDS)).isTrue();
+    List<Runnable> queued = List.of(() -> {}, () -> {}, () -> {});
+    queued.forEach(pool::execute);
+    assertThat(pool.shutdownNow()).containsExactlyInAnyOrderElementsOf(queued);
+    assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(interrupted).isTrue();
+  }
+
+  @Test
+  void badArgumentsAreRefused() {
+    assertThatThrownBy(() -> new IoThreadPool(0, "x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("threads must be at least 1: 0");
+    IoThreadPool pool = pool(1);
+    assertThatThrownBy(() -> pool.execute(null)).isInstanceOf(NullPointerException.class);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
