@@ -63,6 +63,9 @@ final class Report {
           GoalKind.NONE, 0, "vs Vert.x AsyncFile");
       add("RandomReadBenchmark", "asyncVirtualFile", "blockingFileChannel", "inFlight=" + inFlight,
           GoalKind.NONE, 0, "vs blocking FileChannel.read, one thread");
+      add("RandomReadBenchmark", "rawAsyncChannelSameExecutor", "rawAsyncChannelThreadPoolExecutor",
+          "inFlight=" + inFlight, GoalKind.NONE, 0,
+          "the executor alone: raw channel on IoThreadPool vs on a ThreadPoolExecutor");
     }
     add("StreamingBenchmark", "readAsyncVirtualFile", "readSpringDataBufferUtils", null, GoalKind.NONE, 0,
         "256 MiB streaming read");
