@@ -128,6 +128,10 @@ public final class IoThreadPool extends AbstractExecutorService {
       }
     }
     shared.offer(task);
+    if (runState != RUNNING && shared.remove(task)) {
+      // shutdown() came between the check and the offer, and the workers may have left already
+      throw new RejectedExecutionException("the IO thread pool is shut down");
+    }
     wakeOne();
   }
 

@@ -262,6 +262,39 @@ class IoThreadPoolTest {
   }
 
   @Test
+  void aTaskRacingShutdownIsEitherRunOrRejected_neverStranded() throws Exception {
+    for (int round = 0; round < 300; round++) {
+      IoThreadPool pool = new IoThreadPool(2, "race-io-");
+      AtomicInteger accepted = new AtomicInteger();
+      AtomicInteger ran = new AtomicInteger();
+      CountDownLatch go = new CountDownLatch(1);
+      Thread[] submitters = new Thread[3];
+      for (int s = 0; s < submitters.length; s++) {
+        submitters[s] = new Thread(() -> {
+          await(go);
+          try {
+            while (true) {
+              pool.execute(ran::incrementAndGet);
+              accepted.incrementAndGet();
+            }
+          } catch (RejectedExecutionException expected) {
+            // the pool is shut down: stop
+          }
+        });
+        submitters[s].start();
+      }
+      go.countDown();
+      Thread.sleep(0, ThreadLocalRandom.current().nextInt(200_000));
+      pool.shutdown();
+      for (Thread t : submitters) {
+        t.join();
+      }
+      assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(ran.get()).as("round %d: tasks run of those accepted", round).isEqualTo(accepted.get());
+    }
+  }
+
+  @Test
   void shutdownNowInterruptsTheWorkersAndReturnsTheTasksThatNeverRan() throws Exception {
     IoThreadPool pool = pool(1);
     CountDownLatch blocked = new CountDownLatch(1);
