@@ -40,7 +40,7 @@ import reactor.core.publisher.Mono;
  *   <li>A read or write subscribed to from inside such a signal (the next read of a loop, say) runs on
  *       the same IO thread as soon as the signal returns, with no thread hand-off. Never block inside a
  *       signal: the IO it waits for may be queued behind it. (With two or more IO threads, an idle one
- *       takes such IO over after about 10 ms; with one, it waits for the signal to return.)</li>
+ *       takes such IO over within about 20 ms; with one, it waits for the signal to return.)</li>
  *   <li>An operation in flight pins its channel: it is never closed under it. Cancelling {@link
  *       #readAt}/{@link #writeAt} does not close the shared channel and does not leak the pin: the IO
  *       completes in the background, the pin is released, and the late result goes to Reactor's discard

@@ -47,7 +47,7 @@ public final class IoThreadPool extends AbstractExecutorService {
   static final int FAIRNESS_INTERVAL = 16;
 
   /** How long a watcher sleeps between looks at the other workers' slots. */
-  public static final long WATCH_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+  static final long WATCH_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private static final int RUNNING = 0;
   private static final int SHUTDOWN = 1;
