@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  *       not hold back tasks that other threads submitted.
  *   <li><b>Stalls.</b> A slot task waits for its worker's current task to return. If that task blocks
  *       (a subscriber that blocks inside a signal, against the rules), an idle worker <em>watches</em>:
- *       it parks with a timeout of {@link #WATCH_INTERVAL_NANOS} and steals the slot task of a worker
+ *       it parks with a timeout of {@value #WATCH_INTERVAL_MILLIS} ms and steals the slot task of a worker
  *       that has run the same task for a whole interval. A stall therefore delays a slot task by at
  *       most about two intervals while another worker is idle, and never deadlocks the pool.
  * </ul>
@@ -47,7 +47,7 @@ public final class IoThreadPool extends AbstractExecutorService {
   static final int FAIRNESS_INTERVAL = 16;
 
   /** How long a watcher sleeps between looks at the other workers' slots. */
-  static final long WATCH_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+  static final long WATCH_INTERVAL_MILLIS = 10;
 
   private static final int RUNNING = 0;
   private static final int SHUTDOWN = 1;
@@ -90,15 +90,23 @@ public final class IoThreadPool extends AbstractExecutorService {
 
   private volatile int runState = RUNNING;
 
+  private final long watchIntervalNanos;
+
   /**
    * Starts {@code threads} daemon worker threads named {@code namePrefix + N}.
    *
    * @throws IllegalArgumentException if {@code threads < 1}
    */
   public IoThreadPool(int threads, String namePrefix) {
+    this(threads, namePrefix, TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS));
+  }
+
+  /** With another watch interval: tests that must not see a take-over, or want a quick one. */
+  IoThreadPool(int threads, String namePrefix, long watchIntervalNanos) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1: " + threads);
     }
+    this.watchIntervalNanos = watchIntervalNanos;
     workers = new Worker[threads];
     for (int i = 0; i < threads; i++) {
       workers[i] = new Worker(namePrefix + (i + 1));
@@ -310,7 +318,7 @@ public final class IoThreadPool extends AbstractExecutorService {
         }
         boolean watching = othersBusy() && watcher.compareAndSet(null, this);
         if (watching) {
-          LockSupport.parkNanos(this, WATCH_INTERVAL_NANOS);
+          LockSupport.parkNanos(this, watchIntervalNanos);
         } else {
           while (parked && runState == RUNNING) {
             LockSupport.park(this);
