@@ -55,12 +55,14 @@ public final class IoThreadPool extends AbstractExecutorService {
 
   private static final VarHandle NEXT;
   private static final VarHandle PARKED;
+  private static final VarHandle RUN_STATE;
 
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       NEXT = lookup.findVarHandle(Worker.class, "next", Runnable.class);
       PARKED = lookup.findVarHandle(Worker.class, "parked", boolean.class);
+      RUN_STATE = lookup.findVarHandle(IoThreadPool.class, "runState", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -158,9 +160,8 @@ public final class IoThreadPool extends AbstractExecutorService {
 
   @Override
   public void shutdown() {
-    if (runState == RUNNING) {
-      runState = SHUTDOWN;
-    }
+    // A compareAndSet, so that a shutdown() racing shutdownNow() cannot turn STOP back into SHUTDOWN.
+    RUN_STATE.compareAndSet(this, RUNNING, SHUTDOWN);
     wakeAll();
   }
 
