@@ -46,7 +46,9 @@ import java.util.Objects;
  * A {@link FileChannel} closes itself for every user when a thread is interrupted during IO. Here, the
  * interrupted caller gets {@link ClosedByInterruptException} (its interrupt status stays set) and the
  * broken descriptor is dropped from the cache; other callers whose operation failed because of that close
- * reopen the file and retry their operation, which is positional and therefore safe to repeat. A caller
+ * reopen the file and retry their operation, which is positional and therefore safe to repeat (up to
+ * 64 times in a row; an operation closed under more often than that by other threads' interrupts fails
+ * with {@link ClosedChannelException}). A caller
  * whose interrupt status is already set when it calls gets {@link ClosedByInterruptException} without
  * the shared descriptor being touched.
  *
@@ -74,8 +76,15 @@ import java.util.Objects;
  * affect each other.
  */
 public final class VirtualFile implements AutoCloseable {
-  /** How often an operation is retried after another thread's interrupt closed the descriptor. */
-  private static final int MAX_REOPEN_RETRIES = 8;
+  /**
+   * How often one operation is retried after other threads' interrupts closed the descriptor under it.
+   * Only a storm of interrupts uses more than one or two: each retry needs another interrupt to land
+   * during IO. 8 was too few on a loaded 2-core machine, where a 1 MiB read preempted for a few
+   * milliseconds could be closed under nine times in a row by a thread interrupted every millisecond.
+   * The bound exists so that a descriptor closed for a reason nobody foresaw fails the operation
+   * instead of spinning.
+   */
+  private static final int MAX_REOPEN_RETRIES = 64;
 
   private final CachedFile<FileChannel> file;
   private final OpenOptions options;
