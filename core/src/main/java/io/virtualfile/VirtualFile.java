@@ -46,11 +46,10 @@ import java.util.Objects;
  * A {@link FileChannel} closes itself for every user when a thread is interrupted during IO. Here, the
  * interrupted caller gets {@link ClosedByInterruptException} (its interrupt status stays set) and the
  * broken descriptor is dropped from the cache; other callers whose operation failed because of that close
- * reopen the file and retry their operation, which is positional and therefore safe to repeat (up to
- * 64 times in a row; an operation closed under more often than that by other threads' interrupts fails
- * with {@link ClosedChannelException}). A caller
- * whose interrupt status is already set when it calls gets {@link ClosedByInterruptException} without
- * the shared descriptor being touched.
+ * reopen the file and retry their operation, which is positional and therefore safe to repeat. An
+ * operation is retried up to 64 times in a row; closed under more often than that by other threads'
+ * interrupts, it fails with {@link ClosedChannelException}. A caller whose interrupt status is already
+ * set when it calls gets {@link ClosedByInterruptException} without the shared descriptor being touched.
  *
  * <h2>When the file is replaced</h2>
  * A handle reads and writes the file it opened. It records that file's identity ({@code
