@@ -13,8 +13,10 @@ import reactor.core.publisher.FluxSink;
  * (IO threads). The {@link #wip} counter makes it a serialized drain loop: only the thread that moved
  * {@code wip} from 0 runs the loop, the others just record that it must run once more. Invariant: a read
  * is started only inside the loop, and only when {@link #inFlight} is false, so at most one read is in
- * flight. {@link #position} is touched only by the read in flight and the loop that starts the next one,
- * which the volatile {@link #inFlight} orders.
+ * flight. {@link #inFlight} is cleared only after the read's chunk has been emitted, so chunks are
+ * emitted one at a time, in file order, whichever thread the demand comes from. {@link #position} is
+ * touched only by the read in flight and the loop that starts the next one, which the volatile {@link
+ * #inFlight} orders.
  */
 final class ChunkedReader {
   private final AsyncVirtualFile file;
@@ -69,10 +71,12 @@ final class ChunkedReader {
           }
           position += n;
           buf.flip();
-          inFlight = false;
           if (n > 0) {
             sink.next(buf);
           }
+          // Only now: while inFlight is set no other thread starts a read, so the next chunk cannot be
+          // emitted before this one.
+          inFlight = false;
           drain();
         },
         e -> {
