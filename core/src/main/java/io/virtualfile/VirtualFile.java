@@ -8,6 +8,7 @@ import io.virtualfile.internal.TempNames;
 import io.virtualfile.internal.OpenOptions;
 import io.virtualfile.internal.Slot;
 import java.io.IOException;
+import java.io.SyncFailedException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
@@ -18,6 +19,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A file handle that is not bound to a file descriptor.
@@ -46,10 +48,13 @@ import java.util.Objects;
  * A {@link FileChannel} closes itself for every user when a thread is interrupted during IO. Here, the
  * interrupted caller gets {@link ClosedByInterruptException} (its interrupt status stays set) and the
  * broken descriptor is dropped from the cache; other callers whose operation failed because of that close
- * reopen the file and retry their operation, which is positional and therefore safe to repeat. An
- * operation is retried up to 64 times in a row; closed under more often than that by other threads'
- * interrupts, it fails with {@link ClosedChannelException}. A caller whose interrupt status is already
- * set when it calls gets {@link ClosedByInterruptException} without the shared descriptor being touched.
+ * reopen and retry their operation, which is positional and therefore safe to repeat. (This library
+ * never closes a descriptor that an operation holds, so a descriptor closed under an operation was
+ * closed by an interrupt; each retry needs another interrupt to land during it.) An fsync is the
+ * exception: {@link #sync()} and {@link #syncData()} are never retried (see there). A caller whose
+ * interrupt status is already set when it calls gets {@link ClosedByInterruptException} without the
+ * shared descriptor being touched; one interrupted while it waits for a descriptor slot or for another
+ * thread's reopen of this file gets an {@link java.io.InterruptedIOException} that says so.
  *
  * <h2>When the file is replaced</h2>
  * A handle reads and writes the file it opened. It records that file's identity ({@code
@@ -75,16 +80,6 @@ import java.util.Objects;
  * affect each other.
  */
 public final class VirtualFile implements AutoCloseable {
-  /**
-   * How often one operation is retried after other threads' interrupts closed the descriptor under it.
-   * Only a storm of interrupts uses more than one or two: each retry needs another interrupt to land
-   * during IO. 8 was too few on a loaded 2-core machine, where a 1 MiB read preempted for a few
-   * milliseconds could be closed under nine times in a row by a thread interrupted every millisecond.
-   * The bound exists so that a descriptor closed for a reason nobody foresaw fails the operation
-   * instead of spinning.
-   */
-  private static final int MAX_REOPEN_RETRIES = 64;
-
   private final CachedFile<FileChannel> file;
   private final OpenOptions options;
 
@@ -114,14 +109,27 @@ public final class VirtualFile implements AutoCloseable {
       throws IOException {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(cache, "cache");
-    OpenOptions opts = OpenOptions.of(options);
+    return open(path, cache, OpenOptions.of(options), FileChannel::open);
+  }
+
+  /** Opens a channel; a seam for tests that need a misbehaving channel. */
+  @FunctionalInterface
+  interface ChannelOpener {
+    FileChannel open(Path path, Set<? extends OpenOption> options) throws IOException;
+  }
+
+  static VirtualFile open(Path path, OpenFileCache cache, OpenOptions opts, ChannelOpener opener)
+      throws IOException {
     CachedFile<FileChannel> file =
         CachedFile.open(
             cache.slots(),
             path,
-            () -> FileChannel.open(path, opts.firstOpen()),
-            () -> FileChannel.open(path, opts.reopen()));
-    return new VirtualFile(file, opts);
+            () -> opener.open(path, opts.firstOpen()),
+            () -> opener.open(path, opts.reopen()),
+            opts.deleteOnClose());
+    VirtualFile handle = new VirtualFile(file, opts);
+    file.attach(handle);
+    return handle;
   }
 
   /**
@@ -243,7 +251,7 @@ public final class VirtualFile implements AutoCloseable {
    */
   public int readAt(ByteBuffer dst, long position) throws IOException {
     checkRead(dst, position);
-    return (int) io(ch -> ch.read(dst, position));
+    return (int) io(ch -> ch.read(dst, position), true);
   }
 
   /**
@@ -254,7 +262,7 @@ public final class VirtualFile implements AutoCloseable {
    */
   public int writeAt(ByteBuffer src, long position) throws IOException {
     checkWrite(src, position);
-    return (int) io(ch -> ch.write(src, position));
+    return (int) io(ch -> ch.write(src, position), true);
   }
 
   /**
@@ -285,7 +293,7 @@ public final class VirtualFile implements AutoCloseable {
 
   /** The file's current size. */
   public long size() throws IOException {
-    return io(FileChannel::size);
+    return io(FileChannel::size, true);
   }
 
   /**
@@ -302,7 +310,7 @@ public final class VirtualFile implements AutoCloseable {
     io(ch -> {
       ch.truncate(size);
       return 0;
-    });
+    }, true);
   }
 
   /**
@@ -310,38 +318,45 @@ public final class VirtualFile implements AutoCloseable {
    * retried: after a failed fsync the kernel may have dropped the dirty pages, so a second fsync could
    * succeed with the data gone. Treat it as fatal for the data written since the last successful sync.
    *
-   * <p>One case is not a failure of the fsync: another thread's interrupt closed the shared descriptor
-   * before the fsync could return. Then, as for every operation, the file is reopened and the fsync
-   * issued on the new descriptor. (Linux reports a writeback error not yet seen by anyone to the next
-   * fsync on any descriptor of the file, so the reopened descriptor cannot hide it.)
+   * <p>That includes an fsync whose outcome is unknown: if another thread's interrupt closed the shared
+   * descriptor while the fsync ran, the JDK reports the close, not the fsync's own result (which may
+   * have been an error). This fails with a {@link SyncFailedException} that says so, whose cause is the
+   * close; the file's cached descriptor is dropped, and nothing is reported durable.
+   *
+   * @throws SyncFailedException if the fsync's outcome is unknown (see above)
+   * @throws ClosedByInterruptException if the calling thread was interrupted
+   * @throws IOException if the fsync failed
    */
   public void sync() throws IOException {
-    io(ch -> {
-      ch.force(true);
-      return 0;
-    });
+    force(true);
   }
 
   /** As {@link #sync()}, but metadata not needed to read the data back may stay unsynced ({@code force(false)}). */
   public void syncData() throws IOException {
+    force(false);
+  }
+
+  private void force(boolean metaData) throws IOException {
     io(ch -> {
-      ch.force(false);
+      ch.force(metaData);
       return 0;
-    });
+    }, false);
   }
 
   /**
-   * Closes this handle: operations in flight finish, then its cached descriptor (if any) is closed, and
-   * with {@code DELETE_ON_CLOSE} the file is deleted. Later operations fail with {@link
-   * ClosedChannelException}. Idempotent.
+   * Closes this handle without waiting for its operations in flight: later operations fail with {@link
+   * FileClosedException} (a {@link ClosedChannelException}); operations in flight finish, and the cached
+   * descriptor is closed by whichever finishes last (now, if none is in flight). With {@code
+   * DELETE_ON_CLOSE} the file is deleted, if its path still names the file this handle opened: a file
+   * that replaced it since (by a library overwrite or otherwise) is not deleted, since the opened file is
+   * already unlinked and an overwrite's acknowledged content must stay. Idempotent.
+   *
+   * <p>A handle that becomes unreachable without being closed is closed by a cleaner thread, as if this
+   * were called, and a warning is logged once per process: close what you open.
    */
   @Override
   public void close() throws IOException {
-    boolean wasOpen = !file.isClosed();
     file.close();
-    if (wasOpen && options.deleteOnClose()) {
-      Files.deleteIfExists(path());
-    }
   }
 
   @Override
@@ -357,9 +372,12 @@ public final class VirtualFile implements AutoCloseable {
   /**
    * Runs {@code op} on this file's descriptor, pinned for the call. The descriptor-broken cases are the
    * interrupt rules of the class comment.
+   *
+   * @param repeatable whether {@code op} may be issued again after the descriptor was closed under it
+   *     (positional IO, size, truncate); an fsync may not
    */
-  private long io(ChannelOp op) throws IOException {
-    for (int attempt = 0; ; attempt++) {
+  private long io(ChannelOp op, boolean repeatable) throws IOException {
+    for (;;) {
       if (Thread.currentThread().isInterrupted()) {
         throw new ClosedByInterruptException(); // before touching the shared descriptor
       }
@@ -372,12 +390,18 @@ public final class VirtualFile implements AutoCloseable {
         broken = true;
         throw e;
       } catch (ClosedChannelException e) {
-        // Another thread's interrupt closed the shared descriptor (a close of this handle or of the
-        // cache waits for our pin, so it cannot be that). Reopen and repeat: the op is positional.
+        // The descriptor was closed under us. This library closes a descriptor only once no operation
+        // pins it (ClockCache#retire), so another thread's interrupt did it.
         broken = true;
-        if (attempt >= MAX_REOPEN_RETRIES) {
-          throw e;
+        if (!repeatable) {
+          SyncFailedException unknown = new SyncFailedException(
+              "fsync of " + path() + " has an unknown outcome: another thread's interrupt closed the"
+                  + " shared descriptor while it ran. It is not retried, and nothing written since the"
+                  + " last successful sync can be taken as durable");
+          unknown.initCause(e);
+          throw unknown;
         }
+        // Reopen and repeat: the op is positional.
       } finally {
         slot.unpin();
         if (broken) {

@@ -150,4 +150,39 @@ class VirtualFileInterruptTest {
       assertThat(cache.stats().misses()).as("descriptor was not closed").isEqualTo(misses);
     }
   }
+
+  /**
+   * Regression (fsyncgate): when another thread's interrupt closed the shared descriptor during an fsync,
+   * the fsync was issued again on a reopened descriptor, and its success reported the data durable,
+   * although the first fsync's own result (maybe EIO) was never seen.
+   */
+  @Test
+  void sync_whenTheDescriptorIsClosedUnderIt_failsAsUnknown_andIsNotIssuedAgain() throws Exception {
+    AtomicInteger forces = new AtomicInteger();
+    VirtualFile.ChannelOpener opener = (p, options) ->
+        new io.virtualfile.testing.ForwardingFileChannel(FileChannel.open(p, options)) {
+          @Override
+          public void force(boolean metaData) throws java.io.IOException {
+            if (forces.incrementAndGet() == 1) { // as an interrupt of another thread does mid-fsync
+              close();
+              throw new java.nio.channels.AsynchronousCloseException();
+            }
+            super.force(metaData);
+          }
+        };
+    try (OpenFileCache cache = OpenFileCache.create(2);
+        VirtualFile f = VirtualFile.open(path, cache,
+            io.virtualfile.internal.OpenOptions.of(READ, java.nio.file.StandardOpenOption.WRITE),
+            opener)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(f::sync)
+          .isInstanceOf(java.io.SyncFailedException.class)
+          .hasMessageContaining("unknown outcome")
+          .hasCauseInstanceOf(ClosedChannelException.class);
+      assertThat(forces.get()).as("fsync issued once, never retried").isEqualTo(1);
+      // The handle itself stays usable: the broken descriptor was dropped.
+      ByteBuffer b = ByteBuffer.allocate(16);
+      f.readExactAt(b, 0);
+      assertThat(b.array()).isEqualTo(Arrays.copyOf(data, 16));
+    }
+  }
 }

@@ -205,4 +205,112 @@ class VirtualFileReplacementTest {
       assertThat(check(b.array())).isEqualTo(500);
     }
   }
+
+  /**
+   * Regression: with two overwriters of one path, a handle adopted an older identity than the path held
+   * (one pending key per handle, announcements out of order) and failed for good with
+   * FileReplacedException.
+   */
+  @Test
+  void concurrentOverwritersOfOnePath_leaveEveryOpenHandleReadingWholeCurrentVersions()
+      throws Exception {
+    VirtualFile.crashSafeOverwrite(path, version(0));
+    int writers = 3;
+    int perWriter = 150;
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    List<VirtualFile> handles = new ArrayList<>();
+    List<Thread> readers = new ArrayList<>();
+    for (int r = 0; r < 3; r++) {
+      VirtualFile f = VirtualFile.open(path, cache, READ);
+      handles.add(f);
+      readers.add(new Thread(() -> {
+        ByteBuffer b = ByteBuffer.allocate(SIZE);
+        try {
+          while (!done.get()) {
+            b.clear();
+            f.readExactAt(b, 0);
+            check(b.array());
+          }
+        } catch (Throwable t) {
+          failure.compareAndSet(null, t);
+        }
+      }));
+    }
+    readers.add(new Thread(() -> {
+      try {
+        while (!done.get()) {
+          evictAll();
+        }
+      } catch (Throwable t) {
+        failure.compareAndSet(null, t);
+      }
+    }));
+    List<Thread> writerThreads = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      int id = w;
+      writerThreads.add(new Thread(() -> {
+        try {
+          for (int i = 1; i <= perWriter && failure.get() == null; i++) {
+            VirtualFile.crashSafeOverwrite(path, version(id * 1_000_000L + i));
+          }
+        } catch (Throwable t) {
+          failure.compareAndSet(null, t);
+        }
+      }));
+    }
+    readers.forEach(Thread::start);
+    writerThreads.forEach(Thread::start);
+    for (Thread t : writerThreads) {
+      t.join();
+    }
+    done.set(true);
+    for (Thread t : readers) {
+      t.join();
+    }
+    assertThat(failure.get()).isNull();
+    long onDisk = check(Files.readAllBytes(path));
+    for (VirtualFile f : handles) { // hit or reopen, every handle reads what the path holds
+      ByteBuffer b = ByteBuffer.allocate(SIZE);
+      f.readExactAt(b, 0);
+      assertThat(check(b.array())).isEqualTo(onDisk);
+      evictAll();
+      b.clear();
+      f.readExactAt(b, 0);
+      assertThat(check(b.array())).isEqualTo(onDisk);
+      f.close();
+    }
+  }
+
+  /** Regression: DELETE_ON_CLOSE deleted by path, so it deleted content an overwrite had installed. */
+  @Test
+  void deleteOnClose_afterAnOutsideReplacement_leavesTheNewFile() throws Exception {
+    VirtualFile f = VirtualFile.open(path, cache, READ, java.nio.file.StandardOpenOption.DELETE_ON_CLOSE);
+    Path other = Files.writeString(dir.resolve("other"), "someone else's");
+    Files.move(other, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    f.close();
+    assertThat(path).hasContent("someone else's");
+  }
+
+  /**
+   * The file the handle opened is gone already (the rename unlinked it); what the path holds now is an
+   * overwrite's acknowledged content, which must survive.
+   */
+  @Test
+  void deleteOnClose_afterALibraryOverwrite_keepsTheOverwrittenContent() throws Exception {
+    VirtualFile f = VirtualFile.open(path, cache, READ, java.nio.file.StandardOpenOption.DELETE_ON_CLOSE);
+    VirtualFile.crashSafeOverwrite(path, ByteBuffer.wrap("new".getBytes(UTF_8)));
+    assertThat(readAll(f)).isEqualTo("new");
+    f.close();
+    assertThat(path).hasContent("new");
+  }
+
+  @Test
+  void deleteOnClose_ofTheFileItOpened_deletesIt() throws Exception {
+    VirtualFile f = VirtualFile.open(path, cache, READ, java.nio.file.StandardOpenOption.DELETE_ON_CLOSE);
+    evictAll();
+    assertThat(readAll(f)).isEqualTo("old content");
+    f.close();
+    assertThat(path).doesNotExist();
+  }
 }

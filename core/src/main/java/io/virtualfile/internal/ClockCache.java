@@ -1,7 +1,10 @@
 package io.virtualfile.internal;
 
+import io.virtualfile.FileClosedException;
+
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
@@ -27,8 +30,13 @@ import java.util.concurrent.locks.LockSupport;
  * Each slot is guarded by its own state word ({@link Slot}); there is no cache-wide lock. A hit is one
  * CAS on the slot's pin count plus a read of its tag. The clock hand is an {@link AtomicLong} that
  * every miss advances; two misses never claim the same slot because claiming is a {@code 0 -> LOCKED}
- * CAS. Nothing here blocks while holding a slot lock except closing the replaced descriptor, which is
- * done after the slot is released.
+ * CAS. A slot lock is held only for a bounded amount of work: binding (a few field writes; the evicted
+ * descriptor is closed after the slot is released), or closing one retired descriptor.
+ *
+ * <h2>Dropping a binding</h2>
+ * {@link #retire} never waits for operations in flight: it marks the binding retired, so that no new
+ * pin is granted, and the thread that releases its last pin closes the descriptor (see {@link Slot}).
+ * Closing a handle, a library overwrite and a broken descriptor all drop bindings this way.
  *
  * <h2>Eviction</h2>
  * A miss walks the hand over the slots. A slot that is pinned or locked is skipped. A slot whose
@@ -39,7 +47,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>When every slot is pinned</h2>
  * After two full turns without a victim, the miss parks and retries with back-off for at most {@link
- * #pinWait()}, then fails with an {@link IOException} that says so. It never deadlocks: no caller of this
+ * #pinWait()}, then fails with an {@link IOException} that says so. An interrupt ends the wait at once
+ * with an {@link InterruptedIOException} (the interrupt status stays set). It never deadlocks: no caller of this
  * class holds a pin while it waits for a slot (a pin lasts for one operation on one file, and a handle
  * takes its pin only after its miss is served), so the pins that block a waiter are all on operations
  * that finish without it.
@@ -86,7 +95,7 @@ public final class ClockCache<C extends Closeable> {
     }
     this.slots = new Slot[capacity];
     for (int i = 0; i < capacity; i++) {
-      slots[i] = new Slot<>(i);
+      slots[i] = new Slot<>(i, this);
     }
     this.pinWait = pinWait;
   }
@@ -125,7 +134,7 @@ public final class ClockCache<C extends Closeable> {
    * Pins {@code slot} if it still holds the binding {@code tag}; the hit path. Returns {@code false}
    * when the binding is gone (evicted, discarded) or the slot is locked, and then holds no pin.
    */
-  boolean tryPin(Slot<C> slot, long tag) throws ClosedException {
+  boolean tryPin(Slot<C> slot, long tag) throws FileClosedException {
     if (!slot.tryPin()) {
       return false;
     }
@@ -179,15 +188,19 @@ public final class ClockCache<C extends Closeable> {
           continue;
         }
         C old = s.channel;
+        if (closed) { // close() is waiting for this lock: leave the slot dead, as close() would
+          s.channel = null;
+          s.tag = 0;
+          s.unlock(Slot.DEAD);
+          if (old != null) {
+            open.decrementAndGet();
+            closeEvicted(old);
+          }
+          throw closedException();
+        }
         s.channel = channel;
         s.tag = TAGS.incrementAndGet();
         s.referenced = true;
-        if (closed) { // close() may have passed this slot while we claimed it
-          s.channel = old;
-          s.tag = 0;
-          s.unlock(0);
-          throw closedException();
-        }
         s.unlock(1);
         if (old != null) {
           evictions.increment();
@@ -198,6 +211,11 @@ public final class ClockCache<C extends Closeable> {
         return s;
       }
       // Two full turns found nothing idle: every slot is pinned (or being bound by other misses).
+      if (Thread.currentThread().isInterrupted()) { // parkNanos would return at once: no hot spin
+        throw new InterruptedIOException(
+            "interrupted while waiting for one of " + n + " descriptor slots, all pinned by operations"
+                + " in flight");
+      }
       long now = System.nanoTime();
       if (deadline == 0) {
         deadline = now + pinWait.toNanos();
@@ -212,39 +230,43 @@ public final class ClockCache<C extends Closeable> {
   }
 
   /**
-   * Closes the descriptor bound under {@code tag} and empties its slot, waiting for its pins to drain.
-   * Does nothing if the binding is already gone. The caller must not hold a pin on the slot.
+   * Drops the binding {@code tag} of {@code slot}: no new pin is granted on it, and its descriptor is
+   * closed as soon as no operation holds it, by the thread that releases the last pin (maybe this one,
+   * now). Never waits. Does nothing if the binding is already gone or going. The caller may hold a pin
+   * on the slot; the descriptor then stays open until it releases it.
    */
-  void unbind(Slot<C> slot, long tag) throws IOException {
-    C old;
-    for (;;) {
-      if (slot.tag != tag || closed) {
-        return; // racy hint; rechecked under the lock
-      }
-      if (slot.tryLock()) {
-        if (slot.tag != tag) {
-          slot.unlock(0);
-          return;
-        }
-        old = slot.channel;
-        slot.channel = null;
-        slot.tag = 0;
-        slot.referenced = false;
-        open.decrementAndGet();
-        slot.unlock(0);
-        break;
-      }
-      Thread.onSpinWait(); // pins last one operation; the holders are running, not waiting on us
-      Thread.yield();
+  void retire(Slot<C> slot, long tag) {
+    if (!slot.tryPin()) {
+      return; // locked, retired or dead: this binding is being dropped, or is gone, without us
     }
-    old.close();
+    if (slot.tag == tag) { // stable while we hold a pin
+      slot.retire();
+    }
+    slot.unpin();
   }
 
   /**
-   * Closes every descriptor, waiting for in-flight operations on each to finish; later pins and
-   * installs fail with {@link ClosedChannelException}. Idempotent.
+   * Called by the holder of a retired slot's last pin, with the slot {@link Slot#LOCKED}: closes the
+   * descriptor and empties the slot (dead if the cache is closed). A close error has no caller to go to:
+   * the descriptor's file no longer wants it, and durability never rests on close; it is logged.
+   */
+  void reclaim(Slot<C> slot) {
+    C c = slot.channel;
+    slot.channel = null;
+    slot.tag = 0;
+    slot.referenced = false;
+    open.decrementAndGet();
+    // Read after our lock was taken: either close() sees LOCKED and waits for us, or we see `closed`.
+    slot.unlock(closed ? Slot.DEAD : 0);
+    closeEvicted(c);
+  }
+
+  /**
+   * Closes every idle descriptor now; one in use is closed when its last operation finishes. Later pins
+   * and installs fail with {@link ClosedChannelException}. Does not wait for operations in flight
+   * (only, for a moment, for a slot lock, which is held for a bounded amount of work). Idempotent.
    *
-   * @throws UncheckedIOException if closing a descriptor failed; every descriptor is still closed
+   * @throws UncheckedIOException if closing a descriptor failed; every idle descriptor is still closed
    */
   public void close() {
     if (!closeOnce.compareAndSet(false, true)) {
@@ -253,24 +275,40 @@ public final class ClockCache<C extends Closeable> {
     closed = true;
     IOException failure = null;
     for (Slot<C> s : slots) {
-      while (!s.tryLock()) { // in-flight operations drain; new pins see `closed` and back out
-        Thread.onSpinWait();
-        Thread.yield();
-      }
-      C c = s.channel;
-      s.channel = null;
-      s.tag = 0;
-      // the slot stays LOCKED for good: no pin is ever granted again
-      if (c != null) {
-        open.decrementAndGet();
-        try {
-          c.close();
-        } catch (IOException e) {
-          if (failure == null) {
-            failure = e;
-          } else {
-            failure.addSuppressed(e);
+      int spins = 0;
+      for (;;) {
+        int st = s.state();
+        if (st == Slot.DEAD || (st > 0 && (st & Slot.RETIRED) != 0)) {
+          break; // dead, or its last unpin will close it and leave it dead (it reads `closed`)
+        }
+        if (st == 0) {
+          if (s.compareAndSetState(0, Slot.LOCKED)) {
+            C c = s.channel;
+            s.channel = null;
+            s.tag = 0;
+            s.unlock(Slot.DEAD);
+            if (c != null) {
+              open.decrementAndGet();
+              try {
+                c.close();
+              } catch (IOException e) {
+                if (failure == null) {
+                  failure = e;
+                } else {
+                  failure.addSuppressed(e);
+                }
+              }
+            }
+            break;
           }
+        } else if (st > 0) {
+          if (s.compareAndSetState(st, st | Slot.RETIRED)) {
+            break;
+          }
+        } else if (++spins > 100) { // LOCKED: a binder or a reclaimer is at work; both end soon
+          LockSupport.parkNanos(10_000);
+        } else {
+          Thread.onSpinWait();
         }
       }
     }
@@ -279,8 +317,8 @@ public final class ClockCache<C extends Closeable> {
     }
   }
 
-  private static ClosedException closedException() {
-    return new ClosedException("the open-file cache is closed");
+  private static FileClosedException closedException() {
+    return new FileClosedException("the open-file cache is closed");
   }
 
   /**

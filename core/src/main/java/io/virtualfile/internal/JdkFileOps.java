@@ -108,16 +108,29 @@ public final class JdkFileOps implements FileOps {
   private static final Set<PosixFilePermission> OWNER_ONLY =
       PosixFilePermissions.fromString("rw-------");
 
+  /** Sets a file's POSIX permissions; a seam for the test of a failure after the create. */
+  @FunctionalInterface
+  interface PermissionSetter {
+    void set(Path path, Set<PosixFilePermission> permissions) throws IOException;
+  }
+
   /**
    * Creates {@code path} with {@code CREATE_NEW}, opened for writing by {@code opener}. The file is
    * created owner-only and, when {@code permissions} differ, given them before any byte is written
-   * (creating with them directly would let the umask narrow them). On failure nothing stays open.
+   * (creating with them directly would let the umask narrow them). On failure nothing stays open, and a
+   * file this call created is removed.
    */
   public static <C extends Closeable> C createNewFile(
       Path path, Set<PosixFilePermission> permissions, CreatingOpener<C> opener)
       throws IOException {
-    // Asked of the file system, not the file store: Files.getFileStore reads the mount table (about
-    // 0.7 ms here), more than the rest of an overwrite's steps together, fsyncs aside.
+    return createNewFile(path, permissions, opener, Files::setPosixFilePermissions);
+  }
+
+  static <C extends Closeable> C createNewFile(
+      Path path, Set<PosixFilePermission> permissions, CreatingOpener<C> opener,
+      PermissionSetter setPermissions) throws IOException {
+    // Asked of the file system, not the file store: Files.getFileStore reads the mount table, which
+    // costs more than the rest of an overwrite's steps together, fsyncs aside.
     boolean posix = path.getFileSystem().supportedFileAttributeViews().contains("posix");
     FileAttribute<?>[] attrs =
         posix
@@ -126,12 +139,18 @@ public final class JdkFileOps implements FileOps {
     C ch = opener.open(path, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), attrs);
     if (posix && permissions != null && !permissions.equals(OWNER_ONLY)) {
       try {
-        Files.setPosixFilePermissions(path, permissions);
+        setPermissions.set(path, permissions);
       } catch (IOException | RuntimeException e) {
+        // CREATE_NEW succeeded, so the file is ours: remove it, or it would outlive the failure.
         try {
           ch.close();
         } catch (IOException closeError) {
           e.addSuppressed(closeError);
+        }
+        try {
+          Files.deleteIfExists(path);
+        } catch (IOException deleteError) {
+          e.addSuppressed(deleteError);
         }
         throw e;
       }

@@ -1,24 +1,53 @@
 package io.virtualfile.internal;
 
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The open virtual files of the process, by path, so that an overwrite through this library can tell
  * every handle of its path (in every cache, core or reactive) that the file is being replaced.
  *
- * <p>Protocol, driven by {@link OverwriteProtocol#rename()}: {@link #replacing} before the rename (the
- * handles accept the temp file's identity as well as the old one: a reopen may meet either),
- * then {@link #replaced} after it (the new identity is the only one; cached descriptors are dropped so
- * the next operation reopens the new file), or {@link #replaceFailed} if the rename failed.
+ * <h2>Protocol</h2>
+ * {@link #rename} runs a library overwrite's rename: it tells the handles of the final path before (they
+ * accept the temp file's identity as well as the old one: a reopen may meet either), renames, and then
+ * tells them that the new identity is the only one (their cached descriptors are dropped, so the next
+ * operation reopens the new file), or that the rename failed.
+ *
+ * <h2>Concurrency</h2>
+ * Renames of one path are serialized by the path's lock (one of {@link #LOCKS}, chosen by the path's
+ * hash). Invariant: while a path's lock is held, no other library rename of that path, and no {@link
+ * #deleteIfSame} of it, runs; so the handles of a path learn of its replacements one at a time and in
+ * the order the renames took effect, and a handle's identity always names the file the path holds (or,
+ * during a rename, the file it is about to hold). The lock is held for the rename syscall and the
+ * notifications only; the notifications never wait (see {@link CachedFile#replaced}).
  *
  * <p>Paths are compared absolute and normalized; a file reached through a symbolic link or a hard link
- * under another name is a different entry. Handles are registered at open and removed at close: a handle
- * that is never closed stays registered. Thread-safe.
+ * under another name is a different entry. Handles are registered before their first open and removed
+ * at close (a handle that becomes unreachable unclosed is closed by its cleaner). Thread-safe.
  */
 public final class OpenFileRegistry {
   private static final ConcurrentHashMap<Path, Set<CachedFile<?>>> OPEN = new ConcurrentHashMap<>();
+
+  /** Striped: two paths may share a lock, which only serializes their renames. */
+  private static final ReentrantLock[] LOCKS = new ReentrantLock[64];
+
+  static {
+    for (int i = 0; i < LOCKS.length; i++) {
+      LOCKS[i] = new ReentrantLock();
+    }
+  }
+
+  /** A blocking file-system step. */
+  @FunctionalInterface
+  public interface IoStep {
+    void run() throws IOException;
+  }
 
   private OpenFileRegistry() {}
 
@@ -41,31 +70,84 @@ public final class OpenFileRegistry {
     });
   }
 
-  private static Set<CachedFile<?>> at(Path path) {
-    return OPEN.getOrDefault(key(path), Set.of());
+  /** Handles registered now, for tests and leak checks. */
+  public static int registered(Path path) {
+    return OPEN.getOrDefault(key(path), Set.of()).size();
   }
 
-  /** The file at {@code path} is about to be replaced by the file whose key is {@code newKey}. */
-  public static void replacing(Path path, Object newKey) {
-    for (CachedFile<?> f : at(path)) {
-      f.expectReplacement(newKey);
+  private static Set<CachedFile<?>> at(Path key) {
+    return OPEN.getOrDefault(key, Set.of());
+  }
+
+  private static ReentrantLock lockOf(Path key) {
+    return LOCKS[Math.floorMod(key.hashCode() * 0x9E3779B9, LOCKS.length)];
+  }
+
+  private static ReentrantLock lock(Path key, String what) throws InterruptedIOException {
+    ReentrantLock lock = lockOf(key);
+    try {
+      lock.lockInterruptibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting to " + what + " " + key);
     }
+    return lock;
   }
 
-  /** The rename that {@link #replacing} announced failed: the old file stays. */
-  public static void replaceFailed(Path path, Object newKey) {
-    for (CachedFile<?> f : at(path)) {
-      f.replacementFailed(newKey);
+  /**
+   * Runs {@code move}, which renames the file whose identity is {@code newKey} over {@code finalPath},
+   * telling the handles of {@code finalPath} before and after; see the class comment. An interrupt
+   * while waiting for the path's lock fails before anything is renamed.
+   */
+  public static void rename(Path finalPath, Object newKey, IoStep move) throws IOException {
+    Path key = key(finalPath);
+    ReentrantLock lock = lock(key, "rename over");
+    try {
+      for (CachedFile<?> f : at(key)) {
+        f.expectReplacement(newKey);
+      }
+      try {
+        move.run();
+      } catch (IOException | RuntimeException | Error e) {
+        for (CachedFile<?> f : at(key)) {
+          f.replacementFailed();
+        }
+        throw e;
+      }
+      for (CachedFile<?> f : at(key)) {
+        f.replaced(newKey);
+      }
+    } finally {
+      lock.unlock();
     }
   }
 
   /**
-   * The file at {@code path} is now the one whose key is {@code newKey}. Returns once every handle of the
-   * path has dropped its cached descriptor, after the operations in flight on it finished.
+   * Deletes {@code path} if it still names the file whose identity is {@code fileKey} (for {@code
+   * DELETE_ON_CLOSE}): content that a library overwrite installed since is not deleted. A replacement
+   * by anything else between the check and the delete is not seen. Where the file system has no file
+   * keys ({@code fileKey == null}) the path is deleted.
+   *
+   * @return whether a file was deleted
    */
-  public static void replaced(Path path, Object newKey) {
-    for (CachedFile<?> f : at(path)) {
-      f.replaced(newKey);
+  public static boolean deleteIfSame(Path path, Object fileKey) throws IOException {
+    Path key = key(path);
+    ReentrantLock lock = lock(key, "delete");
+    try {
+      if (fileKey != null) {
+        Object now;
+        try {
+          now = JdkFileOps.INSTANCE.fileKey(path);
+        } catch (NoSuchFileException e) {
+          return false;
+        }
+        if (!fileKey.equals(now)) {
+          return false;
+        }
+      }
+      return Files.deleteIfExists(path);
+    } finally {
+      lock.unlock();
     }
   }
 }

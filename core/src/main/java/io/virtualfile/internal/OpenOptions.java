@@ -1,5 +1,8 @@
 package io.virtualfile.internal;
 
+import io.virtualfile.NotReadableException;
+import io.virtualfile.NotWritableException;
+
 import java.io.EOFException;
 import java.nio.ByteBuffer;
 import java.nio.file.OpenOption;

@@ -207,9 +207,11 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
   }
 
   /**
-   * Renames the temp file over the final file. Open virtual files of the final path are told before (so
-   * a reopen during the rename may meet either file) and after (they drop their cached descriptors, so
-   * every read after this returns sees the new content; operations in flight finish on the old one).
+   * Renames the temp file over the final file, through {@link OpenFileRegistry#rename}: renames of one
+   * path in this process take effect one at a time, and open virtual files of the final path are told
+   * before (so a reopen during the rename may meet either file) and after (they drop their cached
+   * descriptors, so every operation that starts after this returns uses the new file; operations in
+   * flight finish on the old one).
    */
   public void rename() throws CrashSafeOverwriteException {
     Object newKey;
@@ -218,15 +220,12 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
     } catch (IOException | RuntimeException e) {
       throw failed(Step.RENAME, e);
     }
-    OpenFileRegistry.replacing(finalPath, newKey);
     try {
-      ops.atomicMove(tmpPath, finalPath);
+      OpenFileRegistry.rename(finalPath, newKey, () -> ops.atomicMove(tmpPath, finalPath));
     } catch (IOException | RuntimeException e) {
-      OpenFileRegistry.replaceFailed(finalPath, newKey);
       throw failed(Step.RENAME, e);
     }
     tempCreated = false; // it is the final file now
-    OpenFileRegistry.replaced(finalPath, newKey);
   }
 
   /** Opens the parent directory, fsyncs it and closes it: the two steps after the rename. */

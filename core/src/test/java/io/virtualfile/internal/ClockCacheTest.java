@@ -159,10 +159,15 @@ class ClockCacheTest {
               }
             }
             s.channel().use();
-            if (r.nextInt(50) == 0) {
+            int drop = r.nextInt(100);
+            if (drop == 0) { // retire after our own unpin
               long tag = s.tag();
               s.unpin();
-              cache.unbind(s, tag);
+              cache.retire(s, tag);
+            } else if (drop == 1) { // retire while we still use it: closed at the last unpin
+              cache.retire(s, s.tag());
+              s.channel().use();
+              s.unpin();
             } else {
               s.unpin();
             }
@@ -188,17 +193,79 @@ class ClockCacheTest {
   }
 
   @Test
-  void close_waitsForInFlightPin() throws Exception {
+  void close_doesNotWaitForAPin_andTheLastUnpinClosesTheDescriptor() throws Exception {
+    ClockCache<FakeChannel> cache = new ClockCache<>(2, Duration.ofSeconds(1));
+    Slot<FakeChannel> pinned = cache.install(new FakeChannel());
+    Slot<FakeChannel> idle = cache.install(new FakeChannel());
+    FakeChannel idleChannel = idle.channel();
+    idle.unpin();
+    cache.close(); // returns at once, with a pin held
+    assertThat(idleChannel.closed).isTrue();
+    FakeChannel c = pinned.channel();
+    assertThat(c.closed).as("in use: not closed under its operation").isFalse();
+    assertThat(cache.openDescriptors()).isEqualTo(1);
+    pinned.unpin();
+    assertThat(c.closed).isTrue();
+    assertThat(cache.openDescriptors()).isZero();
+    assertThat(cache.tryPin(pinned, pinned.tag())).isFalse();
+    assertThatThrownBy(() -> cache.install(new FakeChannel())).hasMessageContaining("closed");
+  }
+
+  @Test
+  void retire_ofAPinnedBinding_refusesNewPins_andClosesAtTheLastUnpin() throws Exception {
     ClockCache<FakeChannel> cache = new ClockCache<>(1, Duration.ofSeconds(1));
     Slot<FakeChannel> s = cache.install(new FakeChannel());
-    CompletableFuture<Void> closing = CompletableFuture.runAsync(cache::close);
-    Thread.sleep(100);
-    assertThat(closing).isNotDone();
-    assertThat(s.channel().closed).isFalse();
+    long tag = s.tag();
+    assertThat(cache.tryPin(s, tag)).isTrue(); // two operations in flight
+    cache.retire(s, tag); // does not wait
+    assertThat(cache.tryPin(s, tag)).as("no new pin of a retired binding").isFalse();
     FakeChannel c = s.channel();
     s.unpin();
-    closing.get(5, TimeUnit.SECONDS);
+    assertThat(c.closed).isFalse();
+    s.unpin();
     assertThat(c.closed).isTrue();
-    assertThatThrownBy(() -> cache.install(new FakeChannel())).hasMessageContaining("closed");
+    assertThat(cache.openDescriptors()).isZero();
+    Slot<FakeChannel> next = cache.install(new FakeChannel());
+    assertThat(next).as("the emptied slot is reused").isSameAs(s);
+    assertThat(cache.evictions()).as("nothing had to be evicted").isZero();
+  }
+
+  @Test
+  void retire_ofAStaleTag_leavesTheNewBindingAlone() throws Exception {
+    ClockCache<FakeChannel> cache = new ClockCache<>(1, Duration.ofSeconds(1));
+    Slot<FakeChannel> s = cache.install(new FakeChannel());
+    long oldTag = s.tag();
+    s.unpin();
+    Slot<FakeChannel> again = cache.install(new FakeChannel());
+    again.unpin();
+    cache.retire(s, oldTag);
+    assertThat(cache.tryPin(again, again.tag())).isTrue();
+    assertThat(again.channel().closed).isFalse();
+  }
+
+  /** Regression: an interrupted waiter spun hot until the pin wait ended, then blamed the pins. */
+  @Test
+  void allSlotsPinned_interruptedWaiter_failsAtOnceSayingSo_andKeepsItsInterruptStatus()
+      throws Exception {
+    ClockCache<FakeChannel> cache = new ClockCache<>(1, Duration.ofSeconds(30));
+    cache.install(new FakeChannel()); // pinned for good
+    CompletableFuture<Throwable> result = new CompletableFuture<>();
+    Thread waiter = new Thread(() -> {
+      try {
+        cache.install(new FakeChannel());
+        result.complete(null);
+      } catch (Throwable t) {
+        result.complete(Thread.currentThread().isInterrupted() ? t : new AssertionError("status lost", t));
+      }
+    });
+    waiter.start();
+    while (waiter.getState() != Thread.State.TIMED_WAITING) { // parked in the slot wait
+      Thread.onSpinWait();
+    }
+    long start = System.nanoTime();
+    waiter.interrupt();
+    Throwable t = result.get(10, TimeUnit.SECONDS);
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(5_000);
+    assertThat(t).isInstanceOf(java.io.InterruptedIOException.class).hasMessageContaining("interrupted");
   }
 }

@@ -1,4 +1,4 @@
-package io.virtualfile.internal;
+package io.virtualfile;
 
 import java.nio.channels.NonWritableChannelException;
 
@@ -8,6 +8,7 @@ public final class NotWritableException extends NonWritableChannelException {
 
   private final String message;
 
+  /** @param file the file, named in the message */
   public NotWritableException(Object file) {
     this.message = "not opened for writing (open it with StandardOpenOption.WRITE): " + file;
   }

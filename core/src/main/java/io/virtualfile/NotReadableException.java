@@ -1,4 +1,4 @@
-package io.virtualfile.internal;
+package io.virtualfile;
 
 import java.nio.channels.NonReadableChannelException;
 
@@ -8,6 +8,7 @@ public final class NotReadableException extends NonReadableChannelException {
 
   private final String message;
 
+  /** @param file the file, named in the message */
   public NotReadableException(Object file) {
     this.message = "not opened for reading (open it with StandardOpenOption.READ): " + file;
   }
