@@ -233,6 +233,9 @@ public final class AsyncFileIo implements AutoCloseable {
     return Mono.defer(() -> {
       Objects.requireNonNull(finalPath, "finalPath");
       Objects.requireNonNull(content, "content");
+      if (isClosed()) {
+        return Mono.error(closedError());
+      }
       return overwrites.overwrite(finalPath, null, content);
     });
   }
@@ -241,6 +244,9 @@ public final class AsyncFileIo implements AutoCloseable {
     return Mono.defer(() -> {
       Objects.requireNonNull(finalPath, "finalPath");
       Objects.requireNonNull(content, name);
+      if (isClosed()) {
+        return Mono.error(closedError());
+      }
       return overwrites.overwrite(finalPath, tmpPath, Mono.fromSupplier(content::duplicate));
     });
   }
@@ -257,9 +263,10 @@ public final class AsyncFileIo implements AutoCloseable {
   }
 
   /**
-   * Closes every cached channel, after the operations in flight on it, and stops the IO threads. Later
-   * operations fail with a {@link java.nio.channels.ClosedChannelException} saying the cache is closed.
-   * Blocks; call it from a thread that may block. Idempotent.
+   * Closes the cached channels (one with an operation in flight when that operation finishes) and stops
+   * the IO threads once their queued work is done. From then on every operation, open and overwrite is
+   * refused before it touches the disk, with an {@link io.virtualfile.FileClosedException} saying the
+   * engine is closed. Closes descriptors; call it from a thread that may block. Idempotent.
    *
    * @throws IllegalStateException on the {@link #shared()} engine
    */
@@ -273,6 +280,16 @@ public final class AsyncFileIo implements AutoCloseable {
     } finally {
       ioExecutor.shutdown();
     }
+  }
+
+  /** Whether {@link #close()} was called: new work is then refused before it touches the disk. */
+  boolean isClosed() {
+    return cache.isClosed();
+  }
+
+  /** The error that refuses new work on a closed engine. */
+  io.virtualfile.FileClosedException closedError() {
+    return new io.virtualfile.FileClosedException("the AsyncFileIo is closed: " + this);
   }
 
   ClockCache<AsynchronousFileChannel> cache() {

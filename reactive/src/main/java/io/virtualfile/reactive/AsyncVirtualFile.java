@@ -6,14 +6,17 @@ import io.virtualfile.internal.Slot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
-import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.concurrent.atomic.AtomicLong;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
+import reactor.util.context.Context;
 
 /**
  * A virtual file with non-blocking, positional IO as {@link Mono} and {@link Flux}.
@@ -82,13 +85,79 @@ public final class AsyncVirtualFile {
       Objects.requireNonNull(path, "path");
       Objects.requireNonNull(io, "io");
       OpenOptions opts = OpenOptions.of(options);
-      return Mono.fromCallable(() -> new AsyncVirtualFile(io,
-              CachedFile.open(io.cache(), path,
-                  () -> io.openChannel(path, opts.firstOpen()),
-                  () -> io.openChannel(path, opts.reopen())),
-              opts))
-          .subscribeOn(io.blocking());
+      if (io.isClosed()) { // refused before anything touches the disk
+        return Mono.error(io.closedError());
+      }
+      return Mono.<AsyncVirtualFile>create(sink -> {
+            // Not disposed on cancel: an open runs to its end, and its handle is then closed (below).
+            io.blocking().schedule(() -> {
+              AsyncVirtualFile file;
+              try {
+                file = openNow(path, io, opts);
+              } catch (Throwable t) {
+                sink.error(t);
+                return;
+              }
+              sink.success(file); // after a cancel, MonoCreate hands it to the discard hook instead
+            });
+          })
+          .doOnDiscard(AsyncVirtualFile.class, AsyncVirtualFile::closeDiscarded);
     });
+  }
+
+  private static AsyncVirtualFile openNow(Path path, AsyncFileIo io, OpenOptions opts)
+      throws IOException {
+    CachedFile<AsynchronousFileChannel> cached =
+        CachedFile.open(io.cache(), path,
+            () -> io.openChannel(path, opts.firstOpen()),
+            () -> io.openChannel(path, opts.reopen()),
+            opts.deleteOnClose());
+    AsyncVirtualFile file = new AsyncVirtualFile(io, cached, opts);
+    cached.attach(file);
+    return file;
+  }
+
+  /** A handle whose open completed after its subscriber cancelled: nobody else can close it. */
+  private static void closeDiscarded(AsyncVirtualFile file) {
+    file.close().subscribe(null, e -> Operators.onErrorDropped(e, Context.empty()));
+  }
+
+  /**
+   * Opens {@code path} on {@code io}, runs {@code body} with the handle, and closes the handle when the
+   * Mono {@code body} returned completes, fails or is cancelled (Reactor's {@link Mono#usingWhen}); a
+   * handle cannot leak this way. A failure to close is signalled after the body's own outcome.
+   *
+   * <pre>{@code
+   * Mono<ByteBuffer> header = AsyncVirtualFile.using(path, io, Set.of(READ), file -> {
+   *   ByteBuffer b = ByteBuffer.allocate(16);
+   *   return file.readExactAt(b, 0).thenReturn(b.flip());
+   * });
+   * }</pre>
+   */
+  public static <T> Mono<T> using(
+      Path path, AsyncFileIo io, Set<? extends OpenOption> options,
+      Function<? super AsyncVirtualFile, ? extends Mono<T>> body) {
+    Objects.requireNonNull(body, "body");
+    return Mono.usingWhen(
+        Mono.defer(() -> open(path, io, optionArray(options))),
+        body,
+        AsyncVirtualFile::close);
+  }
+
+  /** As {@link #using}, for a body that emits many values (a streamed read, say). */
+  public static <T> Flux<T> usingMany(
+      Path path, AsyncFileIo io, Set<? extends OpenOption> options,
+      Function<? super AsyncVirtualFile, ? extends Publisher<T>> body) {
+    Objects.requireNonNull(body, "body");
+    return Flux.usingWhen(
+        Mono.defer(() -> open(path, io, optionArray(options))),
+        body,
+        AsyncVirtualFile::close);
+  }
+
+  private static OpenOption[] optionArray(Set<? extends OpenOption> options) {
+    Objects.requireNonNull(options, "options");
+    return options.toArray(new OpenOption[0]);
   }
 
   /**
@@ -123,53 +192,88 @@ public final class AsyncVirtualFile {
   /**
    * Reads up to {@code dst.remaining()} bytes at {@code position}.
    *
+   * <p>The region read into is the one {@code dst} has when this method is called, {@code
+   * [position(), limit())}; each subscription reads into it from its start (a re-subscription performs
+   * the read again), and {@code dst}'s position is advanced by the count just before the count is
+   * emitted, on the IO thread. After a cancel, the read may still be filling {@code dst}: it goes to
+   * Reactor's discard hook ({@code doOnDiscard(ByteBuffer.class, ...)}) once no read into it can happen
+   * any more. Do not reuse the buffer of a cancelled call before then.
+   *
    * @return the number of bytes read, possibly 0, or -1 if {@code position} is at or past the end of file
    */
   public Mono<Integer> readAt(ByteBuffer dst, long position) {
-    return new PinnedChannelCall(file, io.blocking(), () -> checkRead(dst, position),
-        (ch, h) -> ch.read(dst, position, null, h));
+    return positional(dst, position, false);
   }
 
-  /** Writes up to {@code src.remaining()} bytes at {@code position}; emits how many were written. */
+  /**
+   * Writes up to {@code src.remaining()} bytes at {@code position}; emits how many were written. The
+   * buffer rules are those of {@link #readAt}.
+   */
   public Mono<Integer> writeAt(ByteBuffer src, long position) {
-    return new PinnedChannelCall(file, io.blocking(), () -> checkWrite(src, position),
-        (ch, h) -> ch.write(src, position, null, h));
+    return positional(src, position, true);
+  }
+
+  /** One call on the region the buffer has now; see {@link PinnedChannelCall} for the buffer rules. */
+  private Mono<Integer> positional(ByteBuffer buf, long position, boolean write) {
+    Runnable check = write ? () -> checkWrite(buf, position) : () -> checkRead(buf, position);
+    int start = buf == null ? 0 : buf.position();
+    int limit = buf == null ? 0 : buf.limit();
+    return new PinnedChannelCall(file, io.blocking(), check, buf, start, limit, position, write, buf);
   }
 
   /**
    * Fills {@code dst} from {@code position}, reading again after short reads.
    *
+   * <p>The region filled is the one {@code dst} has when this method is called, {@code [position(),
+   * limit())}; each subscription fills it from its start and from {@code position} again, so a retry
+   * after partial progress (after an {@link java.io.EOFException}, once the file has grown) is safe. On
+   * success {@code dst}'s position is at that limit; on {@code EOFException} it is just past the bytes
+   * that were read; after a cancel it is unchanged (and {@code dst} goes to the discard hook once no
+   * read into it can happen any more: do not reuse it before).
+   *
    * @return empty on success; {@link java.io.EOFException} if the file ends first
    */
   public Mono<Void> readExactAt(ByteBuffer dst, long position) {
-    return Mono.defer(() -> {
-      checkRead(dst, position);
-      return readExactFrom(dst, position, position);
-    });
+    return exactly(dst, position, false);
   }
 
-  private Mono<Void> readExactFrom(ByteBuffer dst, long start, long position) {
-    if (!dst.hasRemaining()) {
-      return Mono.empty();
-    }
-    return readAt(dst, position).flatMap(n -> n < 0
-        ? Mono.error(OpenOptions.endOfFile(path(), start, position, dst.remaining()))
-        : readExactFrom(dst, start, position + n));
-  }
-
-  /** Writes all of {@code src} at {@code position}, writing again after short writes. */
+  /**
+   * Writes all of {@code src} at {@code position}, writing again after short writes. The region written
+   * is the one {@code src} has when this method is called; each subscription writes it whole from its
+   * start (a retry is safe); on success {@code src}'s position is at its limit. Cancellation as for
+   * {@link #readExactAt}.
+   */
   public Mono<Void> writeAllAt(ByteBuffer src, long position) {
+    return exactly(src, position, true);
+  }
+
+  private Mono<Void> exactly(ByteBuffer buf, long position, boolean write) {
+    int start = buf == null ? 0 : buf.position();
+    int limit = buf == null ? 0 : buf.limit();
     return Mono.defer(() -> {
-      checkWrite(src, position);
-      return writeAllFrom(src, position);
+      if (write) {
+        checkWrite(buf, position);
+      } else {
+        checkRead(buf, position);
+      }
+      ByteBuffer view = buf.duplicate();
+      view.limit(limit).position(start);
+      return loop(view, position, position, write, buf)
+          .doOnSuccess(v -> buf.position(limit))
+          .doOnError(java.io.EOFException.class, e -> buf.position(view.position()));
     });
   }
 
-  private Mono<Void> writeAllFrom(ByteBuffer src, long position) {
-    if (!src.hasRemaining()) {
+  /** One call after another on {@code view} (advanced by each) until it is full or empty. */
+  private Mono<Void> loop(ByteBuffer view, long start, long position, boolean write, ByteBuffer owner) {
+    if (!view.hasRemaining()) {
       return Mono.empty();
     }
-    return writeAt(src, position).flatMap(n -> writeAllFrom(src, position + n));
+    Mono<Integer> call = new PinnedChannelCall(file, io.blocking(), () -> {}, view, view.position(),
+        view.limit(), position, write, owner);
+    return call.flatMap(n -> n < 0
+        ? Mono.error(OpenOptions.endOfFile(path(), start, position, view.remaining()))
+        : loop(view, start, position + n, write, owner));
   }
 
   /** The file's size. Runs on the blocking scheduler. */
@@ -246,17 +350,18 @@ public final class AsyncVirtualFile {
   }
 
   /**
-   * Closes this file: operations in flight finish, then its cached channel (if any) is closed, and with
-   * {@code DELETE_ON_CLOSE} the file is deleted. Runs on the blocking scheduler. Later operations fail
-   * with {@link java.nio.channels.ClosedChannelException}. Idempotent.
+   * Closes this file without waiting for its operations in flight: later operations fail with {@link
+   * io.virtualfile.FileClosedException}; the cached channel is closed when the last operation in flight
+   * on it finishes (at once if none is); with {@code DELETE_ON_CLOSE} the file is deleted if its path
+   * still names the file this handle opened (see {@link io.virtualfile.VirtualFile#close()}). Runs on
+   * the blocking scheduler. Idempotent.
+   *
+   * <p>A handle that becomes unreachable without being closed is closed by a cleaner thread, and a
+   * warning is logged once per process; prefer {@link #using} to opening and closing by hand.
    */
   public Mono<Void> close() {
     return Mono.<Void>fromCallable(() -> {
-      boolean wasOpen = !file.isClosed();
       file.close();
-      if (wasOpen && options.deleteOnClose()) {
-        Files.deleteIfExists(path());
-      }
       return null;
     }).subscribeOn(io.blocking());
   }

@@ -2,8 +2,10 @@ package io.virtualfile.reactive;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import reactor.core.Disposable;
 import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Operators;
 
 /**
  * The demand-driven loop behind {@link AsyncVirtualFile#read(long, int)}: while there is unmet demand
@@ -11,18 +13,29 @@ import reactor.core.publisher.FluxSink;
  *
  * <p>Concurrency: {@link #drain()} is called from request signals (any thread) and from read completions
  * (IO threads). The {@link #wip} counter makes it a serialized drain loop: only the thread that moved
- * {@code wip} from 0 runs the loop, the others just record that it must run once more. Invariant: a read
- * is started only inside the loop, and only when {@link #inFlight} is false, so at most one read is in
- * flight. {@link #inFlight} is cleared only after the read's chunk has been emitted, so chunks are
- * emitted one at a time, in file order, whichever thread the demand comes from. {@link #position} is
- * touched only by the read in flight and the loop that starts the next one, which the volatile {@link
- * #inFlight} orders.
+ * {@code wip} from 0 runs the loop, the others just record that it must run once more. Invariants:
+ * <ul>
+ *   <li>A read is started only inside the loop, and only when {@link #inFlight} is false, so at most one
+ *       read is in flight. {@link #inFlight} is cleared only after the read's chunk has been emitted, so
+ *       chunks are emitted one at a time, in file order, whichever thread the demand comes from.</li>
+ *   <li>Each read takes one unit of {@link #demand} when it starts. The reader keeps this count itself
+ *       rather than asking the sink: the sink counts a chunk against demand only once it has delivered
+ *       it, which may be later, on another thread.</li>
+ *   <li>{@link #position} is touched only by the read in flight and the loop that starts the next one,
+ *       which the volatile {@link #inFlight} orders.</li>
+ * </ul>
  */
 final class ChunkedReader {
   private final AsyncVirtualFile file;
   private final FluxSink<ByteBuffer> sink;
   private final int chunkSize;
   private final AtomicInteger wip = new AtomicInteger();
+
+  /** Requested and not yet taken by a read; {@code Long.MAX_VALUE} means unbounded. */
+  private volatile long demand;
+
+  private static final AtomicLongFieldUpdater<ChunkedReader> DEMAND =
+      AtomicLongFieldUpdater.newUpdater(ChunkedReader.class, "demand");
 
   private long position;
   private volatile boolean inFlight;
@@ -40,10 +53,13 @@ final class ChunkedReader {
     sink.onCancel(() -> {
       Disposable d = current;
       if (d != null) {
-        d.dispose(); // the read completes in the background; its pin is released then
+        d.dispose(); // the read completes in the background; its buffer then goes to the discard hook
       }
     });
-    sink.onRequest(n -> drain());
+    sink.onRequest(n -> {
+      Operators.addCap(DEMAND, this, n);
+      drain();
+    });
   }
 
   private void drain() {
@@ -52,12 +68,24 @@ final class ChunkedReader {
     }
     int missed = 1;
     do {
-      if (!inFlight && !done && !sink.isCancelled() && sink.requestedFromDownstream() > 0) {
+      if (!inFlight && !done && !sink.isCancelled() && takeDemand()) {
         inFlight = true;
         readNext();
       }
       missed = wip.addAndGet(-missed);
     } while (missed != 0);
+  }
+
+  private boolean takeDemand() {
+    for (;;) {
+      long d = demand;
+      if (d == 0) {
+        return false;
+      }
+      if (d == Long.MAX_VALUE || DEMAND.compareAndSet(this, d, d - 1)) {
+        return true;
+      }
+    }
   }
 
   private void readNext() {
@@ -73,6 +101,8 @@ final class ChunkedReader {
           buf.flip();
           if (n > 0) {
             sink.next(buf);
+          } else {
+            Operators.addCap(DEMAND, this, 1); // nothing emitted: give it back
           }
           // Only now: while inFlight is set no other thread starts a read, so the next chunk cannot be
           // emitted before this one.

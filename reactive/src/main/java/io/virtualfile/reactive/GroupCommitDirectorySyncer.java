@@ -1,11 +1,15 @@
 package io.virtualfile.reactive;
 
+import io.virtualfile.CrashSafeOverwriteException.Step;
 import io.virtualfile.internal.FileOps;
 import io.virtualfile.internal.OverwriteProtocol;
+import io.virtualfile.internal.StepFailure;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.scheduler.Scheduler;
@@ -22,27 +26,49 @@ import reactor.core.scheduler.Scheduler;
  *
  * <h2>Order</h2>
  * The rename and the registration of its request happen together under the directory's lock, so
- * requests are registered in rename order and batches complete in that order: of two overwrites of one
- * path, the one whose content stays is the one that completes last.
+ * requests are registered in rename order, and batches finish in that order. Each finished batch is
+ * queued, under the same lock, for delivery, and one thread at a time delivers the queue in order
+ * ({@link Group#delivering}). So the overwrites of one path signal completion in the order their renames
+ * took effect: the last to complete holds the content on disk.
  *
  * <h2>Concurrency</h2>
- * All state of a directory lives in its {@link Group} inside {@link #groups}; every transition (rename
- * and add a request, start a batch, finish a batch, drop an idle group) runs inside {@link
- * ConcurrentHashMap#compute}, which holds the map's lock for that key, so transitions of one directory
- * are serialized and no group is dropped while a request is being added to it. The fsync itself runs on
- * the blocking scheduler, outside that lock.
+ * All state of a directory lives in its {@link Group}, guarded by the group's monitor. The map only
+ * finds groups: a group leaves the map, under its monitor, once it is idle (no sync running, nothing
+ * pending, nothing left to deliver), and is then marked {@code removed}, so that a request that found
+ * it just before goes back to the map for a new one. The rename runs under the monitor (it is what
+ * orders the requests); the fsync and the delivery of signals (which run subscribers' code) run outside
+ * it, and the next batch is scheduled before a finished batch is delivered.
  *
  * <h2>Errors</h2>
- * A failed open or fsync fails every request of its batch (each overwrite reports it as its own
- * {@code OPEN_PARENT} or {@code SYNC_PARENT} failure); it is not retried. Later requests get a new fsync
- * of their own renames.
+ * A failed open or fsync fails every request of its batch (each overwrite reports it as its own {@code
+ * OPEN_PARENT} or {@code SYNC_PARENT} failure); it is not retried. Later requests get a new fsync of
+ * their own renames. If the scheduler refuses the next batch's fsync, that batch fails at {@code
+ * OPEN_PARENT} (its renames are visible, their durability unknown) and the group carries on.
  */
 final class GroupCommitDirectorySyncer implements DirectorySyncer {
-  /** The state of one directory. Guarded by the map's lock for its key. */
+  /** The state of one directory. Every field is guarded by the group's monitor, but {@link #delivering}. */
   private static final class Group {
+    final Path dir;
+    boolean removed;
     boolean running;
     List<MonoSink<Void>> pending = new ArrayList<>();
+
+    /** Finished batches, in the order they finished, with their outcome (null: success). */
+    final ArrayDeque<Finished> toDeliver = new ArrayDeque<>();
+
+    /** Makes delivery one thread at a time: whoever moves it from 0 delivers until the queue is empty. */
+    final AtomicInteger delivering = new AtomicInteger();
+
+    Group(Path dir) {
+      this.dir = dir;
+    }
+
+    boolean idle() {
+      return !running && pending.isEmpty() && toDeliver.isEmpty();
+    }
   }
+
+  private record Finished(List<MonoSink<Void>> batch, Throwable failure) {}
 
   private final FileOps ops;
   private final Scheduler blocking;
@@ -60,34 +86,38 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
   public Mono<Void> renameThenSync(Path dir, Rename rename) {
     Path key = dir.toAbsolutePath().normalize();
     return Mono.create(sink -> {
-      @SuppressWarnings("unchecked")
-      List<MonoSink<Void>>[] toStart = new List[1];
-      Throwable[] renameFailure = new Throwable[1];
-      groups.compute(key, (k, g) -> {
-        try {
-          rename.run();
-        } catch (Throwable t) {
-          renameFailure[0] = t;
-          return g;
+      List<MonoSink<Void>> toStart = null;
+      Throwable renameFailure = null;
+      Group g;
+      for (;;) {
+        g = groups.computeIfAbsent(key, Group::new);
+        synchronized (g) {
+          if (g.removed) {
+            continue; // went idle and left the map just now: take the new one
+          }
+          try {
+            rename.run();
+          } catch (Throwable t) {
+            renameFailure = t;
+            removeIfIdle(g);
+            break;
+          }
+          g.pending.add(sink);
+          if (!g.running) {
+            toStart = takeBatch(g);
+          }
+          break;
         }
-        if (g == null) {
-          g = new Group();
-        }
-        g.pending.add(sink);
-        if (!g.running) {
-          toStart[0] = takeBatch(g);
-        }
-        return g;
-      });
-      if (renameFailure[0] != null) {
-        sink.error(renameFailure[0]);
-      } else if (toStart[0] != null) {
-        sync(key, toStart[0]); // on this (blocking) thread: no hand-off for an uncontended overwrite
+      }
+      if (renameFailure != null) {
+        sink.error(renameFailure);
+      } else if (toStart != null) {
+        sync(g, toStart); // on this (blocking) thread: no hand-off for an uncontended overwrite
       }
     });
   }
 
-  /** Held under the key's lock. */
+  /** Holds the group's monitor. */
   private static List<MonoSink<Void>> takeBatch(Group g) {
     List<MonoSink<Void>> batch = g.pending;
     g.pending = new ArrayList<>();
@@ -95,36 +125,71 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
     return batch;
   }
 
-  /** Runs the batch's fsync on the calling thread, which must be allowed to block. */
-  private void sync(Path dir, List<MonoSink<Void>> batch) {
-    Mono.defer(() -> gate.beforeSync(dir))
-        .then(Mono.fromCallable(() -> {
-          OverwriteProtocol.syncDirectory(ops, dir);
-          return true;
-        }))
-        .subscribe(null, failure -> finish(dir, batch, failure), () -> finish(dir, batch, null));
+  /** Holds the group's monitor. */
+  private void removeIfIdle(Group g) {
+    if (g.idle() && !g.removed) {
+      g.removed = true;
+      groups.remove(g.dir, g);
+    }
   }
 
-  private void finish(Path dir, List<MonoSink<Void>> batch, Throwable failure) {
-    @SuppressWarnings("unchecked")
-    List<MonoSink<Void>>[] next = new List[1];
-    groups.compute(dir, (k, g) -> {
-      if (g.pending.isEmpty()) {
-        return null; // idle: forget the directory
+  /** Runs the batch's fsync on the calling thread, which must be allowed to block. */
+  private void sync(Group g, List<MonoSink<Void>> batch) {
+    Mono.defer(() -> gate.beforeSync(g.dir))
+        .then(Mono.fromCallable(() -> {
+          OverwriteProtocol.syncDirectory(ops, g.dir);
+          return true;
+        }))
+        .subscribe(null, failure -> finish(g, batch, failure), () -> finish(g, batch, null));
+  }
+
+  private void finish(Group g, List<MonoSink<Void>> batch, Throwable failure) {
+    for (;;) {
+      List<MonoSink<Void>> next;
+      synchronized (g) {
+        g.toDeliver.add(new Finished(batch, failure));
+        if (g.pending.isEmpty()) {
+          g.running = false;
+          break;
+        }
+        next = takeBatch(g);
       }
-      next[0] = takeBatch(g);
-      return g;
-    });
-    for (MonoSink<Void> s : batch) {
-      if (failure == null) {
-        s.success();
-      } else {
-        s.error(failure);
+      try {
+        blocking.schedule(() -> sync(g, next)); // a new task: no recursion from batch to batch
+        break;
+      } catch (Throwable t) { // rejected: that batch fails, and the loop takes the one after it
+        batch = next;
+        failure = new StepFailure(Step.OPEN_PARENT, t);
       }
     }
-    if (next[0] != null) {
-      List<MonoSink<Void>> nextBatch = next[0];
-      blocking.schedule(() -> sync(dir, nextBatch)); // a new task: no recursion from batch to batch
+    deliver(g);
+  }
+
+  /** Delivers finished batches in order, one thread at a time; see the class comment. */
+  private void deliver(Group g) {
+    if (g.delivering.getAndIncrement() != 0) {
+      return;
     }
+    int missed = 1;
+    do {
+      for (;;) {
+        Finished f;
+        synchronized (g) {
+          f = g.toDeliver.poll();
+          if (f == null) {
+            removeIfIdle(g);
+            break;
+          }
+        }
+        for (MonoSink<Void> s : f.batch()) {
+          if (f.failure() == null) {
+            s.success();
+          } else {
+            s.error(f.failure());
+          }
+        }
+      }
+      missed = g.delivering.addAndGet(-missed);
+    } while (missed != 0);
   }
 }

@@ -2,6 +2,7 @@ package io.virtualfile.reactive;
 
 import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.Slot;
+import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.CompletionHandler;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -13,43 +14,56 @@ import reactor.core.publisher.Operators;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * One asynchronous channel call ({@code read} or {@code write} with a {@link CompletionHandler}) on a
- * pinned channel of a virtual file, as a {@code Mono}. A hand-written operator rather than {@code
- * Mono.create}, because it sits on the hot path of every positional read and write: one object is the
- * subscription, the completion handler and the holder of the pin.
+ * One positional read or write on a pinned channel of a virtual file, as a {@code Mono}. A hand-written
+ * operator rather than {@code Mono.create}, because it sits on the hot path of every positional read and
+ * write: one object is the subscription, the completion handler and the holder of the pin.
  *
  * <p>On subscription the arguments are checked (a failure is signalled, never thrown), then the channel
  * is pinned and the call started. A cache hit does that on the subscribing thread with one CAS and a task
  * submission; a miss reopens the file on the blocking scheduler and starts the call from there.
  *
- * <p>The pin is released exactly once, by whichever of these runs (only one can): the call's {@code
+ * <h2>The buffer</h2>
+ * Each subscription works on the region {@code [start, limit)} of the buffer that was fixed when the
+ * operator was made, through a view of its own; the caller's buffer position is set to {@code start +
+ * n} just before {@code n} is emitted, and left alone otherwise. So a re-subscription (a retry) performs
+ * the call again from the start. After a cancel, the kernel may still be reading into or writing from
+ * the buffer: it goes to Reactor's discard hook exactly once, when no IO on it can happen any more (at
+ * once if the call never started, else when the call completes).
+ *
+ * <h2>Pins</h2>
+ * The pin is released exactly once, by whichever of these runs (only one can): the call's {@code
  * completed}, its {@code failed}, or the synchronous throw of starting it. Cancellation does
  * <em>not</em> release it: the channel may not be closed while the JDK still works on it, and the JDK
- * always calls the handler, so the pin is never leaked. A result that arrives after cancellation goes to
- * Reactor's discard hook, an error after
- * cancellation to {@code onErrorDropped}; see {@link Run} for the exactly-once rules.
+ * always calls the handler, so the pin is never leaked. See {@link Run} for the exactly-once rules.
  */
 final class PinnedChannelCall extends Mono<Integer> {
-  /** Starts the channel call with {@code handler}. */
-  @FunctionalInterface
-  interface Call {
-    void start(AsynchronousFileChannel channel, CompletionHandler<Integer, Void> handler);
-  }
-
   private final CachedFile<AsynchronousFileChannel> file;
   private final Scheduler blocking;
   private final Runnable check;
-  private final Call call;
+  private final ByteBuffer buffer;
+  private final int start;
+  private final int limit;
+  private final long position;
+  private final boolean write;
+  private final ByteBuffer discardAs;
 
   /**
    * @param check validates the arguments; what it throws is signalled as the error
+   * @param buffer the buffer whose region {@code [start, limit)} is read into or written from
+   * @param discardAs what goes to the discard hook after a cancel (the caller's own buffer)
    */
   PinnedChannelCall(
-      CachedFile<AsynchronousFileChannel> file, Scheduler blocking, Runnable check, Call call) {
+      CachedFile<AsynchronousFileChannel> file, Scheduler blocking, Runnable check, ByteBuffer buffer,
+      int start, int limit, long position, boolean write, ByteBuffer discardAs) {
     this.file = file;
     this.blocking = blocking;
     this.check = check;
-    this.call = call;
+    this.buffer = buffer;
+    this.start = start;
+    this.limit = limit;
+    this.position = position;
+    this.write = write;
+    this.discardAs = discardAs;
   }
 
   @Override
@@ -60,9 +74,9 @@ final class PinnedChannelCall extends Mono<Integer> {
       Operators.error(actual, e);
       return;
     }
-    Run run = new Run(actual, call);
+    Run run = new Run(actual, this);
     actual.onSubscribe(run);
-    run.start(file, blocking);
+    run.start();
   }
 
   /**
@@ -70,9 +84,11 @@ final class PinnedChannelCall extends Mono<Integer> {
    *
    * <p>{@link #state} makes delivery exactly-once: bits {@link #REQUESTED}, {@link #HAS_VALUE} and the
    * terminal {@link #CANCELLED} or {@link #DONE}, changed only by CAS. A result is emitted by whichever of
-   * {@code request} and {@code completed} comes second, and discarded exactly once: by {@code cancel} if
-   * the result was already there, by {@code completed} if the cancel came first. (Reactor's {@code
-   * MonoSubscriber} may discard twice when a cancel races a result that arrived before any request.)
+   * {@code request} and {@code completed} comes second. {@link #io} makes the buffer's release
+   * exactly-once: {@link #NOT_STARTED} moves to {@link #STARTED} (by the call's start) or {@link
+   * #ABANDONED} (by a cancel first), and {@link #STARTED} to {@link #FINISHED}; the buffer is discarded
+   * by whoever sees both the cancel and an IO state in which the kernel is done with it ({@link
+   * #released} guards the rare case of both sides seeing it).
    */
   private static final class Run implements Subscription, CompletionHandler<Integer, Void> {
     private static final int REQUESTED = 1;
@@ -80,12 +96,23 @@ final class PinnedChannelCall extends Mono<Integer> {
     private static final int CANCELLED = 4;
     private static final int DONE = 8;
 
+    private static final int NOT_STARTED = 0;
+    private static final int STARTED = 1;
+    private static final int FINISHED = 2;
+    private static final int ABANDONED = 3;
+
     private static final AtomicIntegerFieldUpdater<Run> STATE =
         AtomicIntegerFieldUpdater.newUpdater(Run.class, "state");
+    private static final AtomicIntegerFieldUpdater<Run> IO =
+        AtomicIntegerFieldUpdater.newUpdater(Run.class, "io");
+    private static final AtomicIntegerFieldUpdater<Run> RELEASED =
+        AtomicIntegerFieldUpdater.newUpdater(Run.class, "released");
 
     private final CoreSubscriber<? super Integer> actual;
-    private final Call call;
+    private final PinnedChannelCall call;
     private volatile int state;
+    private volatile int io;
+    private volatile int released;
 
     /** The result, written before {@link #HAS_VALUE} is set. */
     private Integer value;
@@ -96,7 +123,7 @@ final class PinnedChannelCall extends Mono<Integer> {
     /** A reopen scheduled on the blocking scheduler, cancelled with the subscription. */
     private volatile Disposable reopen;
 
-    Run(CoreSubscriber<? super Integer> actual, Call call) {
+    Run(CoreSubscriber<? super Integer> actual, PinnedChannelCall call) {
       this.actual = actual;
       this.call = call;
     }
@@ -105,10 +132,10 @@ final class PinnedChannelCall extends Mono<Integer> {
       return (state & CANCELLED) != 0;
     }
 
-    void start(CachedFile<AsynchronousFileChannel> file, Scheduler blocking) {
+    void start() {
       Slot<AsynchronousFileChannel> hit;
       try {
-        hit = file.tryPinCached();
+        hit = call.file.tryPinCached();
       } catch (Throwable t) {
         fail(t);
         return;
@@ -117,19 +144,17 @@ final class PinnedChannelCall extends Mono<Integer> {
         begin(hit);
         return;
       }
-      reopen = blocking.schedule(() -> {
+      reopen = call.blocking.schedule(() -> {
         if (isCancelled()) {
           return;
         }
         Slot<AsynchronousFileChannel> pinned;
         try {
-          pinned = file.pin();
+          pinned = call.file.pin();
         } catch (Throwable t) {
-          fail(t);
-          return;
-        }
-        if (isCancelled()) {
-          pinned.unpin();
+          if (!isCancelled()) { // else it is our cancel's interrupt, not news for anyone
+            fail(t);
+          }
           return;
         }
         begin(pinned);
@@ -140,42 +165,75 @@ final class PinnedChannelCall extends Mono<Integer> {
     }
 
     private void begin(Slot<AsynchronousFileChannel> pinned) {
+      if (!IO.compareAndSet(this, NOT_STARTED, STARTED)) { // cancelled first: the buffer is released
+        pinned.unpin();
+        return;
+      }
       slot = pinned;
+      ByteBuffer view = call.buffer.duplicate();
+      view.limit(call.limit).position(call.start);
       try {
-        call.start(pinned.channel(), this);
+        if (call.write) {
+          pinned.channel().write(view, call.position, null, this);
+        } else {
+          pinned.channel().read(view, call.position, null, this);
+        }
       } catch (Throwable t) { // read-only buffer, non-writable channel, rejected task, ...
         pinned.unpin();
+        ioFinished();
         fail(t);
+      }
+    }
+
+    /** The kernel is done with the buffer; release it if the subscriber is gone. */
+    private void ioFinished() {
+      io = FINISHED;
+      if (isCancelled()) {
+        releaseBuffer();
+      }
+    }
+
+    private void releaseBuffer() {
+      if (RELEASED.compareAndSet(this, 0, 1)) {
+        Operators.onDiscard(call.discardAs, actual.currentContext());
       }
     }
 
     @Override
     public void completed(Integer result, Void attachment) {
       slot.unpin();
-      value = result;
+      ioFinished();
       for (;;) {
         int s = state;
         if ((s & CANCELLED) != 0) {
-          value = null;
-          Operators.onDiscard(result, actual.currentContext());
           return;
         }
         if ((s & REQUESTED) != 0) {
           if (STATE.compareAndSet(this, s, DONE)) {
-            value = null;
-            actual.onNext(result);
-            actual.onComplete();
+            emit(result);
             return;
           }
-        } else if (STATE.compareAndSet(this, s, s | HAS_VALUE)) {
-          return; // request() will emit it
+        } else {
+          value = result;
+          if (STATE.compareAndSet(this, s, s | HAS_VALUE)) {
+            return; // request() will emit it
+          }
         }
       }
+    }
+
+    private void emit(Integer n) {
+      if (n > 0) {
+        call.buffer.position(call.start + n);
+      }
+      actual.onNext(n);
+      actual.onComplete();
     }
 
     @Override
     public void failed(Throwable error, Void attachment) {
       slot.unpin();
+      ioFinished();
       fail(error);
     }
 
@@ -207,8 +265,7 @@ final class PinnedChannelCall extends Mono<Integer> {
           if (STATE.compareAndSet(this, s, DONE)) {
             Integer v = value;
             value = null;
-            actual.onNext(v);
-            actual.onComplete();
+            emit(v);
           }
           return;
         }
@@ -226,10 +283,10 @@ final class PinnedChannelCall extends Mono<Integer> {
           return;
         }
         if (STATE.compareAndSet(this, s, CANCELLED)) {
-          if ((s & HAS_VALUE) != 0) {
-            Integer v = value;
-            value = null;
-            Operators.onDiscard(v, actual.currentContext());
+          value = null;
+          // Either the call never starts now, or it has finished, or its completion releases it.
+          if (IO.compareAndSet(this, NOT_STARTED, ABANDONED) || io == FINISHED) {
+            releaseBuffer();
           }
           Disposable r = reopen;
           if (r != null) {

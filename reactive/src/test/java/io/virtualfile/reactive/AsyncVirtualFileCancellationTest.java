@@ -51,36 +51,54 @@ class AsyncVirtualFileCancellationTest {
     assertThat(f.operationsInFlight()).as("pins left after cancellation").isZero();
   }
 
+  /**
+   * Each round races a read's completion with its cancel. Exactly one of two things happens to each:
+   * the count is delivered, or the buffer goes to the discard hook, and only once the read can no longer
+   * write into it: the hook refills the buffer at once, as a pooled-buffer user would reuse it, and the
+   * refill must survive.
+   */
   @Test
-  void cancelRacingCompletion_neverLeaksAPin_andEveryResultIsDeliveredOrDiscarded() throws Exception {
+  void cancelRacingCompletion_eachRoundDeliversOrDiscardsOnce_andADiscardedBufferIsNeverWrittenAgain()
+      throws Exception {
     AsyncVirtualFile f = AsyncVirtualFile.open(path, io, READ).block();
     long missesBefore = io.stats().misses();
     int rounds = 5_000;
-    AtomicInteger delivered = new AtomicInteger();
+    AtomicInteger[] events = new AtomicInteger[rounds];
+    ByteBuffer[] buffers = new ByteBuffer[rounds];
     AtomicInteger discarded = new AtomicInteger();
     for (int i = 0; i < rounds; i++) {
-      ByteBuffer b = ByteBuffer.allocate(4096);
-      // Counts every onNext it receives, even after its own cancel, so that nothing is dropped on the way.
+      int round = i;
+      events[i] = new AtomicInteger();
+      ByteBuffer b = buffers[i] = ByteBuffer.allocate(4096);
       BaseSubscriber<Integer> subscriber = new BaseSubscriber<>() {
         @Override
-        protected void hookOnNext(Integer n) {
-          delivered.incrementAndGet();
+        protected void hookOnNext(Integer n) { // counted even after its own cancel: nothing is lost
+          events[round].incrementAndGet();
         }
       };
       RaceTestUtils.race(
           () -> f.readAt(b, 0)
-              .doOnDiscard(Integer.class, n -> discarded.incrementAndGet())
+              .doOnDiscard(ByteBuffer.class, d -> {
+                assertThat(d).isSameAs(b);
+                java.util.Arrays.fill(d.array(), (byte) 0x5A); // reused at once
+                events[round].incrementAndGet();
+                discarded.incrementAndGet();
+              })
               .subscribe(subscriber),
           subscriber::dispose);
     }
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (delivered.get() + discarded.get() < rounds && System.nanoTime() < deadline) {
-      Thread.sleep(1);
+    executor.awaitIdle(); // every completion has run: no signal can still come
+    for (int i = 0; i < rounds; i++) {
+      assertThat(events[i].get()).as("round %d: delivered or discarded, once", i).isEqualTo(1);
     }
-    Thread.sleep(20); // a double signal would arrive now
-    assertThat(delivered.get() + discarded.get()).as("each result delivered or discarded, once")
-        .isEqualTo(rounds);
     assertThat(discarded.get()).as("some cancels won the race").isPositive();
+    byte[] refill = new byte[4096];
+    java.util.Arrays.fill(refill, (byte) 0x5A);
+    for (int i = 0; i < rounds; i++) {
+      if (events[i].get() == 1 && buffers[i].position() == 0) { // discarded, not delivered
+        assertThat(buffers[i].array()).as("round %d: written after its discard", i).isEqualTo(refill);
+      }
+    }
     awaitZero(f);
     assertThat(io.stats().misses()).as("the shared channel was never closed").isEqualTo(missesBefore);
     StepVerifier.create(f.readAt(ByteBuffer.allocate(10), 0)).expectNext(10).verifyComplete();

@@ -7,9 +7,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Wraps the engine's IO executor to count the tasks (one per channel read or write) it was given. */
-final class CountingExecutor extends AbstractExecutorService {
+class CountingExecutor extends AbstractExecutorService {
   final ExecutorService delegate;
   final AtomicInteger submitted = new AtomicInteger();
+  final AtomicInteger finished = new AtomicInteger();
 
   CountingExecutor(ExecutorService delegate) {
     this.delegate = delegate;
@@ -18,7 +19,28 @@ final class CountingExecutor extends AbstractExecutorService {
   @Override
   public void execute(Runnable command) {
     submitted.incrementAndGet();
-    delegate.execute(command);
+    delegate.execute(() -> {
+      try {
+        command.run();
+      } finally {
+        finished.incrementAndGet();
+      }
+    });
+  }
+
+  /**
+   * Waits until every task given so far has returned: then every completion handler of the channel
+   * calls made so far has run, and no signal of theirs can still come.
+   */
+  void awaitIdle() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (finished.get() != submitted.get()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(
+            "IO tasks still running after 20 s: " + finished.get() + " of " + submitted.get());
+      }
+      Thread.sleep(1);
+    }
   }
 
   @Override

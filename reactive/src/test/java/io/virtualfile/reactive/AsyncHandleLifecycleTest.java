@@ -1,0 +1,168 @@
+package io.virtualfile.reactive;
+
+import static java.nio.file.StandardOpenOption.DELETE_ON_CLOSE;
+import static java.nio.file.StandardOpenOption.READ;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.virtualfile.FileClosedException;
+import io.virtualfile.internal.OpenFileRegistry;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+import reactor.test.util.RaceTestUtils;
+
+/** Handles are hard to leak: cancelled opens, the scoped form, unreachable handles, a closed engine. */
+class AsyncHandleLifecycleTest {
+  @TempDir Path dir;
+  AsyncFileIo io;
+  Path path;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(8).build();
+    path = Files.writeString(dir.resolve("f"), "0123456789");
+  }
+
+  @AfterEach
+  void tearDown() {
+    io.close();
+  }
+
+  static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not true after 20 s: " + what);
+      }
+      System.gc();
+      Thread.sleep(5); // the condition, not the sleep, is the proof
+    }
+  }
+
+  /** Regression: 74 of 300 cancelled opens left a registered handle nobody could close. */
+  @Test
+  void open_cancelledWhileOpening_leavesNoHandleAndNoDescriptor() throws Exception {
+    AtomicReference<AsyncVirtualFile> delivered = new AtomicReference<>();
+    for (int i = 0; i < 300; i++) {
+      AtomicReference<Disposable> d = new AtomicReference<>();
+      RaceTestUtils.race(
+          () -> d.set(AsyncVirtualFile.open(path, io, READ).subscribe(delivered::set)),
+          () -> {
+            Disposable x = d.get();
+            if (x != null) {
+              x.dispose();
+            }
+          });
+      Disposable x = d.get();
+      x.dispose();
+      AsyncVirtualFile got = delivered.getAndSet(null);
+      if (got != null) { // the open won the race: the subscriber owns the handle
+        got.close().block();
+      }
+    }
+    awaitTrue("every handle closed",
+        () -> OpenFileRegistry.registered(path) == 0 && io.stats().openHandles() == 0);
+  }
+
+  @Test
+  void open_cancelledWhileOpening_withDeleteOnClose_deletesTheFile() throws Exception {
+    for (int i = 0; i < 50; i++) {
+      Path p = Files.writeString(dir.resolve("scratch" + i), "x");
+      AsyncVirtualFile.open(p, io, READ, DELETE_ON_CLOSE).subscribe().dispose();
+    }
+    awaitTrue("every scratch file deleted", () -> {
+      for (int i = 0; i < 50; i++) {
+        if (Files.exists(dir.resolve("scratch" + i))) {
+          return false;
+        }
+      }
+      return io.stats().openHandles() == 0;
+    });
+  }
+
+  @Test
+  void using_closesTheHandleAfterTheBody() {
+    AtomicReference<AsyncVirtualFile> seen = new AtomicReference<>();
+    ByteBuffer b = ByteBuffer.allocate(4);
+    StepVerifier.create(AsyncVirtualFile.using(path, io, Set.of(READ), f -> {
+          seen.set(f);
+          return f.readAt(b, 0);
+        }))
+        .expectNext(4)
+        .verifyComplete();
+    StepVerifier.create(seen.get().readAt(ByteBuffer.allocate(1), 0))
+        .expectError(FileClosedException.class)
+        .verify();
+    assertThat(OpenFileRegistry.registered(path)).isZero();
+  }
+
+  @Test
+  void using_closesTheHandleWhenTheBodyFails() {
+    StepVerifier.create(AsyncVirtualFile.using(path, io, Set.of(READ),
+            f -> Mono.error(new IllegalStateException("boom"))))
+        .expectErrorMessage("boom")
+        .verify();
+    assertThat(OpenFileRegistry.registered(path)).isZero();
+  }
+
+  @Test
+  void using_closesTheHandleWhenCancelled() throws Exception {
+    Disposable d = AsyncVirtualFile.using(path, io, Set.of(READ), f -> Mono.never())
+        .subscribeOn(Schedulers.parallel())
+        .subscribe();
+    awaitTrue("opened", () -> OpenFileRegistry.registered(path) == 1);
+    d.dispose();
+    awaitTrue("closed", () -> OpenFileRegistry.registered(path) == 0);
+  }
+
+  @Test
+  void usingMany_streamsAndCloses() {
+    StepVerifier.create(AsyncVirtualFile.usingMany(path, io, Set.of(READ), f -> f.read(0, 4)))
+        .expectNextCount(3)
+        .verifyComplete();
+    assertThat(OpenFileRegistry.registered(path)).isZero();
+  }
+
+  @Test
+  void unreachableUnclosedHandles_areClosedByTheCleaner() throws Exception {
+    for (int i = 0; i < 500; i++) {
+      AsyncVirtualFile.open(path, io, READ).flatMap(f -> f.readAt(ByteBuffer.allocate(2), 0)).block();
+    }
+    awaitTrue("leaked handles closed",
+        () -> OpenFileRegistry.registered(path) == 0 && io.stats().openHandles() == 0);
+  }
+
+  @Test
+  void closedEngine_refusesOpenOverwriteAndIo_beforeTouchingTheDisk() throws Exception {
+    AsyncVirtualFile f = AsyncVirtualFile.open(path, io, READ).block();
+    io.close();
+    StepVerifier.create(AsyncVirtualFile.open(dir.resolve("new"), io, READ,
+            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE))
+        .expectError(FileClosedException.class)
+        .verify();
+    StepVerifier.create(io.overwrite(path, ByteBuffer.wrap(new byte[] {1})))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(FileClosedException.class)
+            .hasMessageContaining("AsyncFileIo is closed"))
+        .verify();
+    StepVerifier.create(f.readAt(ByteBuffer.allocate(1), 0))
+        .expectError(java.nio.channels.ClosedChannelException.class)
+        .verify();
+    assertThat(dir.resolve("new")).doesNotExist();
+    assertThat(path).hasContent("0123456789");
+    try (var entries = Files.list(dir)) {
+      assertThat(entries).as("no temp file was created").containsExactly(path);
+    }
+  }
+}
