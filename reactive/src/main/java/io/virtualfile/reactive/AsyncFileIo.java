@@ -201,7 +201,10 @@ public final class AsyncFileIo implements AutoCloseable {
    *       removes the temp file; the final file is untouched. Cancelled after the rename: the directory
    *       fsync still completes in the background (its error goes to {@code Hooks.onErrorDropped}).</li>
    *   <li>Concurrent overwrites of one path never interfere: the file always holds one complete
-   *       content, and the last to complete wins.</li>
+   *       content. Their renames take effect one at a time, and, within the overwrites of one directory
+   *       on this engine, completions are signalled in the order the renames took effect, so the last
+   *       to complete is what the file holds. (Between engines, or with core's blocking call, the file
+   *       still holds the content of the last rename, but completions are not ordered.)</li>
    * </ul>
    *
    * <p>{@code content} is read from its position to its limit at each subscription; its position is not

@@ -31,7 +31,7 @@ import reactor.util.context.Context;
  * <ul>
  *   <li>Every method is cold and lazy: nothing happens before subscription, and each subscription
  *       performs the operation once. Bad arguments are signalled as {@code onError}, never thrown by the
- *       method itself.</li>
+ *       method itself. Errors have public types: JDK types, or those of {@code io.virtualfile}.</li>
  *   <li>Nothing blocks the subscribing thread. Reads and writes on a cached channel are submitted to
  *       the engine's IO threads; opening, reopening after eviction, {@code force}, {@code size} and
  *       {@code truncate} run on the engine's blocking scheduler.</li>
@@ -46,8 +46,13 @@ import reactor.util.context.Context;
  *       takes such IO over within about 20 ms; with one, it waits for the signal to return.)</li>
  *   <li>An operation in flight pins its channel: it is never closed under it. Cancelling {@link
  *       #readAt}/{@link #writeAt} does not close the shared channel and does not leak the pin: the IO
- *       completes in the background, the pin is released, and the late result goes to Reactor's discard
- *       hook. A cancelled write may or may not have reached the file.</li>
+ *       completes in the background, the pin is released, and the caller's buffer goes to Reactor's
+ *       discard hook once the IO on it has completed. A cancelled write may or may not have reached the
+ *       file.</li>
+ *   <li>Re-subscribing performs the operation again from the start: the buffer region and the file
+ *       position are those given when the method was called (see {@link #readExactAt}).</li>
+ *   <li>A handle opened for a subscriber that cancelled is closed by the library. Close every handle
+ *       you open, or use {@link #using}; an unreachable unclosed handle is closed by a cleaner.</li>
  * </ul>
  *
  * <p>When the file is replaced, the rules of {@link io.virtualfile.VirtualFile} apply: after an overwrite

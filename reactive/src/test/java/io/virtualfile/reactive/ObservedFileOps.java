@@ -11,6 +11,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ObservedFileOps extends ForwardingFileOps {
   final AtomicInteger directorySyncs = new AtomicInteger();
   final AtomicInteger deletes = new AtomicInteger();
+
+  /** Every overwrite starts by looking at what is at its final path. */
+  final AtomicInteger lookups = new AtomicInteger();
   volatile Step failAt;
 
   ObservedFileOps(FileOps real) {
@@ -21,6 +24,12 @@ final class ObservedFileOps extends ForwardingFileOps {
     if (failAt == step) {
       throw new IOException("injected failure at " + step);
     }
+  }
+
+  @Override
+  public Kind kindOf(Path path) throws IOException {
+    lookups.incrementAndGet();
+    return delegate.kindOf(path);
   }
 
   @Override
