@@ -24,6 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
@@ -275,6 +276,76 @@ class AsyncOverwriteTest {
       StepVerifier.create(gated.overwrite(b, utf8("B2"))).expectComplete().verify(Duration.ofSeconds(10));
       assertThat(Files.readString(b)).isEqualTo("B2");
       firstRun.dispose();
+    }
+  }
+
+  /**
+   * The interleaving behind the tenant-ordering defect, forced: a batch's signals are delivered slowly
+   * (a subscriber of an earlier overwrite in the batch blocks), and meanwhile another overwrite of the
+   * same path renames and finishes its own directory fsync. Its completion must still come after the
+   * earlier one's: before the fix, the idle directory group was dropped before the batch was signalled,
+   * so the later overwrite started a group of its own and completed first.
+   */
+  @Test
+  void laterOverwriteOfAPath_neverCompletesBeforeAnEarlierOneWhoseSignalIsSlow() throws Exception {
+    Sinks.Empty<Void> firstSync = Sinks.empty();
+    java.util.concurrent.atomic.AtomicInteger gates = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    List<String> completions = Collections.synchronizedList(new ArrayList<>());
+    Path p = dir.resolve("p");
+    try (AsyncFileIo gated = AsyncFileIo.builder().ioThreads(2).fileOps(ops)
+        .syncGate(d -> gates.getAndIncrement() == 0 ? firstSync.asMono() : Mono.empty())
+        .build()) {
+      java.util.function.BiFunction<String, String, Mono<Void>> overwrite = (name, content) ->
+          gated.overwrite(dir.resolve(name), utf8(content))
+              .doOnSuccess(v -> completions.add(name + "=" + content));
+      overwrite.apply("w", "W").subscribe(); // batch 0: its fsync waits at the gate
+      awaitCondition(() -> gates.get() == 1);
+      overwrite.apply("x", "X")
+          .doOnSuccess(v -> awaitLatch(release)) // a slow subscriber, on the signalling thread
+          .subscribe();
+      awaitCondition(() -> Files.exists(dir.resolve("x")));
+      Mono<Void> a = overwrite.apply("p", "A").cache();
+      a.subscribe();
+      awaitCondition(() -> readsAs(p, "A")); // x and p renamed: batch 1 = [x, p]
+      firstSync.tryEmitEmpty();
+      awaitCondition(() -> ops.directorySyncs.get() == 2); // batch 1 synced; x's signal is stuck
+      Mono<Void> c = overwrite.apply("p", "C").cache();
+      c.subscribe();
+      awaitCondition(() -> ops.directorySyncs.get() == 3); // C renamed and its own fsync is done
+      release.countDown();
+      a.block(Duration.ofSeconds(10));
+      c.block(Duration.ofSeconds(10));
+    }
+    assertThat(Files.readString(p)).isEqualTo("C");
+    assertThat(completions).containsSubsequence("p=A", "p=C");
+  }
+
+  static void awaitCondition(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not reached in 10 s");
+      }
+      Thread.sleep(1);
+    }
+  }
+
+  static void awaitLatch(java.util.concurrent.CountDownLatch latch) {
+    try {
+      if (!latch.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+        throw new AssertionError("latch not released");
+      }
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static boolean readsAs(Path f, String content) {
+    try {
+      return Files.exists(f) && Files.readString(f).equals(content);
+    } catch (java.io.IOException e) {
+      return false;
     }
   }
 }
