@@ -19,7 +19,6 @@ import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.jetbrains.lincheck.datastructures.Validate;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,7 +44,8 @@ import org.junit.jupiter.api.Test;
  *   <li>the fake descriptors still open are exactly as many as {@link ClockCache#openDescriptors()}
  *       counts, and no more than the capacity (no leak, no miscount);
  *   <li>one file holds at most one open descriptor ("one file never occupies two slots", the
- *       {@link CachedFile} class comment) &mdash; only in executions where no unbind ran, see below.
+ *       {@link CachedFile} class comment): at quiescence a dropped binding's descriptor has been closed
+ *       by its last unpin.
  * </ul>
  * Two threads, each holding at most one pin at a time, on two slots: every pin a miss may meet is
  * released without the miss, so nothing can block for good (at worst a miss takes a short park-and-
@@ -85,14 +85,13 @@ import org.junit.jupiter.api.Test;
  *   <li>"Closed while pinned" is judged against this test's own pin windows only.
  * </ul>
  *
- * <h2>A known race (found by this test)</h2>
- * {@code ClockCache.unbind(slot, tag)} with a stale tag takes the slot's lock ({@code 0 -> LOCKED})
- * before it can recheck the tag; if the slot was meanwhile rebound, a hit on the new binding fails while
- * that lock is held, {@code pin()}'s re-check under {@code rebindLock} fails too, and the file is
- * reopened into a second slot. The first descriptor stays open in its slot, reachable by no handle,
- * until the clock evicts it: the count and the bound stay right, but the file occupies two slots.
- * Hence the one-slot-per-file check is applied only where no unbind ran; {@link
- * #knownRace_staleUnbindPutsAFileInTwoSlots} replays the race and is disabled until unbind is changed.
+ * <h2>A race this test found</h2>
+ * The first unbind locked the slot ({@code 0 -> LOCKED}) before it could recheck the tag; if the slot
+ * had meanwhile been rebound, a hit on the new binding failed while that lock was held, {@code pin()}'s
+ * re-check under its lock failed too, and the file was reopened into a second slot, the first
+ * descriptor left open and reachable by no handle until the clock evicted it. {@code
+ * ClockCache.retire} pins before it checks the tag and never locks a slot it does not own; {@link
+ * #staleDiscard_neverPutsAFileInTwoSlots} replays that interleaving and failed on the old unbind.
  */
 @Param(name = "file", gen = IntGen.class, conf = "0:2")
 public class ClockCacheLincheckTest {
@@ -100,9 +99,6 @@ public class ClockCacheLincheckTest {
   static final int CAPACITY = 2;
 
   private static final Path[] PATHS = createFiles();
-
-  /** Set only by {@link #knownRace_staleUnbindPutsAFileInTwoSlots}: check one slot per file always. */
-  private static volatile boolean strictOneSlotPerFile;
 
   private static Path[] createFiles() {
     try {
@@ -178,13 +174,12 @@ public class ClockCacheLincheckTest {
   private final List<FakeDescriptor> descriptors = new ArrayList<>();
   private final List<String> violations = new ArrayList<>();
   private final List<CachedFile<FakeDescriptor>> files = new ArrayList<>();
-  private volatile boolean unbindRan;
 
   public ClockCacheLincheckTest() {
     try {
       for (int i = 0; i < FILES; i++) {
         FakeOpener opener = new FakeOpener(i);
-        files.add(CachedFile.open(cache, PATHS[i], opener, opener));
+        files.add(CachedFile.open(cache, PATHS[i], opener, opener, false));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -212,7 +207,6 @@ public class ClockCacheLincheckTest {
   /** As {@link #useFile}, then discards the binding it pinned, as a caller whose descriptor broke. */
   @Operation
   public void useThenDiscard(@Param(name = "file") int file) throws IOException {
-    unbindRan = true;
     Slot<FakeDescriptor> s = files.get(file).pin();
     long tag = s.tag();
     String problem = check(file, s);
@@ -226,7 +220,6 @@ public class ClockCacheLincheckTest {
 
   @Operation
   public void invalidate(@Param(name = "file") int file) throws IOException {
-    unbindRan = true;
     files.get(file).invalidate();
   }
 
@@ -280,12 +273,10 @@ public class ClockCacheLincheckTest {
     if (open > CAPACITY) {
       throw new IllegalStateException(open + " descriptors are open, over the capacity " + CAPACITY);
     }
-    if (!unbindRan || strictOneSlotPerFile) {
-      for (int i = 0; i < FILES; i++) {
-        if (openOfFile[i] > 1) {
-          throw new IllegalStateException(
-              "file " + i + " has " + openOfFile[i] + " open descriptors: " + Arrays.toString(openOfFile));
-        }
+    for (int i = 0; i < FILES; i++) {
+      if (openOfFile[i] > 1) {
+        throw new IllegalStateException(
+            "file " + i + " has " + openOfFile[i] + " open descriptors: " + Arrays.toString(openOfFile));
       }
     }
   }
@@ -348,27 +339,18 @@ public class ClockCacheLincheckTest {
   /**
    * Replays the race described in the class comment: file 1 sits in slot 1; thread 1 discards that
    * binding while thread 2 invalidates it, reopens the file (into slot 1 again, under a new tag) and
-   * uses it once more. If thread 1's stale unbind locks slot 1 between thread 2's two uses, the second
-   * use reopens file 1 into slot 0 and the descriptor in slot 1 is orphaned. The model checker needs
-   * about 20 s to find that interleaving on 2 cores; a passing run explores up to 10,000 interleavings.
-   * Run it with {@code -Djunit.jupiter.conditions.deactivate=org.junit.*DisabledCondition}.
+   * uses it once more. A stale discard that locked slot 1 between thread 2's two uses made the second
+   * use reopen file 1 into slot 0, orphaning the descriptor in slot 1. Up to 10,000 interleavings.
    */
   @Test
-  @Disabled("known race: a stale unbind locks a rebound slot and its file is reopened into a second"
-      + " slot; enable once ClockCache.unbind no longer locks a slot it does not own")
-  public void knownRace_staleUnbindPutsAFileInTwoSlots() throws Exception {
-    strictOneSlotPerFile = true;
-    try {
-      modelChecking()
-          .iterations(0)
-          .invocationsPerIteration(10_000)
-          .addCustomScenario(scenario(List.of(
-              List.of(op("useThenDiscard", 1)),
-              List.of(op("invalidate", 1), op("useFile", 1), op("useFile", 1)))))
-          .check(ClockCacheLincheckTest.class);
-    } finally {
-      strictOneSlotPerFile = false;
-    }
+  public void staleDiscard_neverPutsAFileInTwoSlots() throws Exception {
+    modelChecking()
+        .iterations(0)
+        .invocationsPerIteration(10_000)
+        .addCustomScenario(scenario(List.of(
+            List.of(op("useThenDiscard", 1)),
+            List.of(op("invalidate", 1), op("useFile", 1), op("useFile", 1)))))
+        .check(ClockCacheLincheckTest.class);
   }
 
   private static Actor op(String name, int file) throws NoSuchMethodException {
