@@ -204,11 +204,15 @@ public final class VirtualFile implements AutoCloseable {
     }
     try {
       OverwriteProtocol.syncDirectory(JdkFileOps.INSTANCE, dir);
-    } catch (StepFailure e) {
-      if (e.getCause() instanceof IOException) {
-        throw (IOException) e.getCause();
+    } catch (StepFailure e) { // an internal type: rethrow what the step threw
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
       }
-      throw e;
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IOException(e.getMessage(), cause);
     }
   }
 

@@ -7,6 +7,7 @@ import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -159,5 +160,33 @@ class VirtualFileBadInputTest {
       assertThat(f.size()).isZero();
     }
     assertThat(fresh).exists();
+  }
+
+  /** Regression: public calls threw classes of io.virtualfile.internal, which users cannot name. */
+  @Test
+  void everyRefusal_hasAPublicType() throws Exception {
+    java.util.List<Throwable> errors = new java.util.ArrayList<>();
+    try (VirtualFile readOnly = VirtualFile.open(path, cache, READ);
+        VirtualFile writeOnly = VirtualFile.open(path, cache, WRITE)) {
+      errors.add(catchThrowable(() -> readOnly.writeAt(bytes(), 0)));
+      errors.add(catchThrowable(() -> readOnly.truncate(0)));
+      errors.add(catchThrowable(() -> writeOnly.readAt(ByteBuffer.allocate(1), 0)));
+      VirtualFile closed = VirtualFile.open(path, cache, READ);
+      closed.close();
+      errors.add(catchThrowable(() -> closed.readAt(ByteBuffer.allocate(1), 0)));
+    }
+    OpenFileCache closedCache = OpenFileCache.create(1);
+    closedCache.close();
+    errors.add(catchThrowable(() -> VirtualFile.open(path, closedCache, READ)));
+    for (Throwable t : errors) {
+      assertThat(t).isNotNull();
+      Class<?> type = t.getClass();
+      assertThat(java.lang.reflect.Modifier.isPublic(type.getModifiers())).as("%s is public", type).isTrue();
+      assertThat(type.getPackageName()).as("%s", type).isIn("io.virtualfile", "java.io",
+          "java.nio.channels", "java.nio.file", "java.lang");
+    }
+    assertThat(errors.get(0)).isInstanceOf(NotWritableException.class);
+    assertThat(errors.get(2)).isInstanceOf(NotReadableException.class);
+    assertThat(errors.get(3)).isInstanceOf(FileClosedException.class);
   }
 }
