@@ -76,6 +76,94 @@ class AsyncHandleLifecycleTest {
         () -> OpenFileRegistry.registered(path) == 0 && io.stats().openHandles() == 0);
   }
 
+  /**
+   * Cancels at random moments up to 200 µs after subscribing, so that some land while the open runs on
+   * the blocking scheduler. On the code before the fix, 3,000 of these left 9 handles registered and a
+   * descriptor open.
+   */
+  @Test
+  void open_cancelledAtRandomMoments_leavesNoHandleRegistered() throws Exception {
+    java.util.Random r = new java.util.Random(1);
+    for (int i = 0; i < 3_000; i++) {
+      Disposable d = AsyncVirtualFile.open(path, io, READ).subscribe(f -> f.close().block());
+      long until = System.nanoTime() + r.nextInt(200_000);
+      while (System.nanoTime() < until) {
+        Thread.onSpinWait();
+      }
+      d.dispose();
+    }
+    awaitTrue("every handle closed",
+        () -> OpenFileRegistry.registered(path) == 0 && io.stats().openHandles() == 0);
+  }
+
+  /**
+   * The cancel lands while the open runs, for certain: the blocking scheduler's thread announces each
+   * task and holds it until the test has cancelled. Before the fix, the open then completed into a
+   * cancelled subscriber and its handle stayed registered, holding a descriptor, for good.
+   */
+  @Test
+  void open_cancelledWhileTheOpenRuns_closesTheHandleItOpened() throws Exception {
+    java.util.concurrent.Semaphore started = new java.util.concurrent.Semaphore(0);
+    java.util.concurrent.Semaphore go = new java.util.concurrent.Semaphore(0);
+    java.util.concurrent.atomic.AtomicBoolean holdNext = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.ExecutorService held = java.util.concurrent.Executors.newSingleThreadExecutor();
+    reactor.core.scheduler.Scheduler holding = Schedulers.fromExecutorService(
+        new java.util.concurrent.AbstractExecutorService() {
+          @Override
+          public void execute(Runnable task) {
+            boolean hold = holdNext.getAndSet(false); // the open's task; the close's runs freely
+            held.execute(() -> {
+              if (hold) {
+                started.release();
+                go.acquireUninterruptibly(); // a cancel's interrupt does not skip the task
+                Thread.interrupted();
+              }
+              task.run();
+            });
+          }
+
+          @Override
+          public void shutdown() {
+            held.shutdown();
+          }
+
+          @Override
+          public java.util.List<Runnable> shutdownNow() {
+            return held.shutdownNow();
+          }
+
+          @Override
+          public boolean isShutdown() {
+            return held.isShutdown();
+          }
+
+          @Override
+          public boolean isTerminated() {
+            return held.isTerminated();
+          }
+
+          @Override
+          public boolean awaitTermination(long t, java.util.concurrent.TimeUnit u) throws InterruptedException {
+            return held.awaitTermination(t, u);
+          }
+        });
+    try (AsyncFileIo slow = AsyncFileIo.builder().ioThreads(1).blockingScheduler(holding).build()) {
+      for (int i = 0; i < 5; i++) {
+        holdNext.set(true);
+        Disposable d = AsyncVirtualFile.open(path, slow, READ).subscribe();
+        assertThat(started.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        d.dispose();
+        go.release();
+      }
+      awaitTrue("every handle opened for a cancelled subscriber closed",
+          () -> OpenFileRegistry.registered(path) == 0 && slow.stats().openHandles() == 0);
+    } finally {
+      go.release(100);
+      holding.dispose();
+      held.shutdownNow();
+    }
+  }
+
   @Test
   void open_cancelledWhileOpening_withDeleteOnClose_deletesTheFile() throws Exception {
     for (int i = 0; i < 50; i++) {
