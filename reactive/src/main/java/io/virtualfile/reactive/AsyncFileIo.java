@@ -24,8 +24,10 @@ import reactor.core.scheduler.Schedulers;
  * {@link AsynchronousFileChannel}s, and the scheduler on which blocking steps run.
  *
  * <ul>
- *   <li><b>IO threads.</b> A fixed pool of {@link Builder#ioThreads(int)} daemon threads named {@code
- *       virtualfile-io-N} is handed to {@link AsynchronousFileChannel#open(Path, Set, ExecutorService,
+ *   <li><b>IO threads.</b> A pool of {@link Builder#ioThreads(int)} core daemon threads named {@code
+ *       virtualfile-io-N}, which grows to at most {@link Builder#maxIoThreads(int)} while IO waits for
+ *       busy threads (device-bound reads block their thread in the kernel) and shrinks back after
+ *       {@link Builder#ioThreadKeepAlive(Duration)}, is handed to {@link AsynchronousFileChannel#open(Path, Set, ExecutorService,
  *       java.nio.file.attribute.FileAttribute[])}; the JDK's unbounded default pool is never used. The
  *       positional reads and writes run there and their results are signalled from there. An operation
  *       started from an IO thread (from inside a signal) runs next on that same thread, without waking
@@ -58,7 +60,9 @@ public final class AsyncFileIo implements AutoCloseable {
 
   private AsyncFileIo(Builder b, boolean isShared) {
     this.cache = new ClockCache<>(b.cacheCapacity, b.pinWait);
-    this.ioExecutor = b.executorDecorator.apply(new IoThreadPool(b.ioThreads, "virtualfile-io-"));
+    int maxIoThreads = Math.max(b.ioThreads, b.maxIoThreads);
+    this.ioExecutor = b.executorDecorator.apply(new IoThreadPool(
+        b.ioThreads, maxIoThreads, b.ioThreadKeepAlive.toNanos(), "virtualfile-io-"));
     this.blocking = b.blockingScheduler;
     this.isShared = isShared;
     this.overwrites =
@@ -100,6 +104,8 @@ public final class AsyncFileIo implements AutoCloseable {
   /** Configures an {@link AsyncFileIo}. Not thread-safe. */
   public static final class Builder {
     private int ioThreads = Runtime.getRuntime().availableProcessors();
+    private int maxIoThreads = 64;
+    private Duration ioThreadKeepAlive = Duration.ofSeconds(1);
     private int cacheCapacity = 128;
     private Duration pinWait = Duration.ofSeconds(10);
     private Scheduler blockingScheduler = Schedulers.boundedElastic();
@@ -120,6 +126,38 @@ public final class AsyncFileIo implements AutoCloseable {
         throw new IllegalArgumentException("ioThreads < 1: " + n);
       }
       this.ioThreads = n;
+      return this;
+    }
+
+    /**
+     * IO threads at most, core and extra (default 64, or {@link #ioThreads(int)} if that is more).
+     * When every IO thread is busy (blocked in the kernel on a device-bound read or an fsync, say) and
+     * IO keeps arriving from outside the IO threads, extra IO threads start, so that the device sees
+     * more operations at once; IO issued from inside signals stays on its own thread and starts none.
+     * Set it to {@link #ioThreads(int)}'s value for a fixed pool.
+     *
+     * @throws IllegalArgumentException if {@code n < 1}
+     */
+    public Builder maxIoThreads(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxIoThreads < 1: " + n);
+      }
+      this.maxIoThreads = n;
+      return this;
+    }
+
+    /**
+     * How long an extra IO thread (see {@link #maxIoThreads(int)}) waits for work before it retires
+     * (default 1 second).
+     *
+     * @throws IllegalArgumentException if {@code keepAlive} is negative
+     */
+    public Builder ioThreadKeepAlive(Duration keepAlive) {
+      Objects.requireNonNull(keepAlive, "keepAlive");
+      if (keepAlive.isNegative()) {
+        throw new IllegalArgumentException("ioThreadKeepAlive < 0: " + keepAlive);
+      }
+      this.ioThreadKeepAlive = keepAlive;
       return this;
     }
 

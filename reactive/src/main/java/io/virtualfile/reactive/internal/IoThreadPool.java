@@ -10,6 +10,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -38,6 +39,14 @@ import java.util.concurrent.locks.LockSupport;
  *       most about two intervals while another worker is idle, and never deadlocks the pool.
  * </ul>
  *
+ * <h2>Threads that follow the device</h2>
+ * An IO task blocks its thread in the kernel for as long as the device takes, so a fixed number of
+ * threads caps how many reads the device sees at once. Rule: a task that goes to the shared queue
+ * behind another waiting task, while no IO thread is parked, starts an <em>extra</em> IO thread, up to
+ * {@code maxThreads} in all; an extra thread retires once it has found no task for {@code keepAlive}. The {@code threads} core threads never
+ * retire. A chain of IO issued from inside signals stays on its own thread's slot and starts nothing, so
+ * page-cached work keeps the core threads busy without waking or creating others.
+ *
  * <p>Thread-safe. {@link #shutdown()} rejects new tasks and lets the workers finish the queued ones;
  * {@link #shutdownNow()} also interrupts them and returns the tasks that never ran. A task that throws
  * is reported to the worker's {@link Thread.UncaughtExceptionHandler}, and the worker carries on.
@@ -48,6 +57,9 @@ public final class IoThreadPool extends AbstractExecutorService {
 
   /** How long a watcher sleeps between looks at the other workers' slots. */
   static final long WATCH_INTERVAL_MILLIS = 10;
+
+  /** Returned by {@code awaitTask} to an extra worker whose keep-alive ran out. */
+  private static final Runnable RETIRED = () -> {};
 
   private static final int RUNNING = 0;
   private static final int SHUTDOWN = 1;
@@ -69,7 +81,22 @@ public final class IoThreadPool extends AbstractExecutorService {
   }
 
   private final ConcurrentLinkedQueue<Runnable> shared = new ConcurrentLinkedQueue<>();
-  private final Worker[] workers;
+
+  /**
+   * Index {@code i < threads} holds a core worker for good; the others hold an extra worker or null.
+   * Entries change only under {@link #spawnLock}; readers scan racily and skip nulls.
+   */
+  private final AtomicReferenceArray<Worker> workers;
+
+  private final int coreThreads;
+  private final long keepAliveNanos;
+  private final String namePrefix;
+
+  /** Guards adding and retiring extra workers (rare: a burst, or a keep-alive ending). */
+  private final Object spawnLock = new Object();
+
+  /** Workers alive (core and extra); written under {@link #spawnLock}. */
+  private final AtomicInteger live = new AtomicInteger();
 
   /*
    * Invariant: idle == the number of workers whose `parked` flag is true, and a task offered to
@@ -100,20 +127,76 @@ public final class IoThreadPool extends AbstractExecutorService {
    * @throws IllegalArgumentException if {@code threads < 1}
    */
   public IoThreadPool(int threads, String namePrefix) {
-    this(threads, namePrefix, TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS));
+    this(threads, threads, 0, namePrefix, TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS));
+  }
+
+  /**
+   * Starts {@code threads} core threads, and extra ones up to {@code maxThreads} in all when work
+   * waits (see the class comment), each retired after {@code keepAliveNanos} without a task.
+   *
+   * @throws IllegalArgumentException if {@code threads < 1}, {@code maxThreads < threads} or {@code
+   *     keepAliveNanos < 0}
+   */
+  public IoThreadPool(int threads, int maxThreads, long keepAliveNanos, String namePrefix) {
+    this(threads, maxThreads, keepAliveNanos, namePrefix,
+        TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS));
   }
 
   /** With another watch interval: tests that must not see a take-over, or want a quick one. */
   IoThreadPool(int threads, String namePrefix, long watchIntervalNanos) {
+    this(threads, threads, 0, namePrefix, watchIntervalNanos);
+  }
+
+  IoThreadPool(
+      int threads, int maxThreads, long keepAliveNanos, String namePrefix, long watchIntervalNanos) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1: " + threads);
     }
-    this.watchIntervalNanos = watchIntervalNanos;
-    workers = new Worker[threads];
-    for (int i = 0; i < threads; i++) {
-      workers[i] = new Worker(namePrefix + (i + 1));
+    if (maxThreads < threads) {
+      throw new IllegalArgumentException(
+          "maxThreads < threads: " + maxThreads + " < " + threads);
     }
-    for (Worker w : workers) {
+    if (keepAliveNanos < 0) {
+      throw new IllegalArgumentException("keepAlive < 0: " + keepAliveNanos + " ns");
+    }
+    this.watchIntervalNanos = watchIntervalNanos;
+    this.coreThreads = threads;
+    this.keepAliveNanos = keepAliveNanos;
+    this.namePrefix = namePrefix;
+    workers = new AtomicReferenceArray<>(maxThreads);
+    synchronized (spawnLock) {
+      for (int i = 0; i < threads; i++) {
+        workers.set(i, new Worker(namePrefix + (i + 1), i));
+      }
+      live.set(threads);
+    }
+    for (int i = 0; i < threads; i++) {
+      workers.get(i).start();
+    }
+  }
+
+  /** IO threads alive now, core and extra: a racy snapshot, for monitoring and tests. */
+  public int threads() {
+    return live.get();
+  }
+
+  /** Starts an extra worker unless {@code maxThreads} are alive or the pool is shutting down. */
+  private void addWorker() {
+    Worker w = null;
+    synchronized (spawnLock) {
+      if (runState != RUNNING || live.get() >= workers.length()) {
+        return;
+      }
+      for (int i = coreThreads; i < workers.length(); i++) {
+        if (workers.get(i) == null) {
+          w = new Worker(namePrefix + (i + 1), i);
+          workers.set(i, w);
+          live.incrementAndGet();
+          break;
+        }
+      }
+    }
+    if (w != null) {
       w.start();
     }
   }
@@ -137,25 +220,30 @@ public final class IoThreadPool extends AbstractExecutorService {
         return;
       }
     }
+    boolean othersWaiting = !shared.isEmpty();
     shared.offer(task);
     if (runState != RUNNING && shared.remove(task)) {
       // shutdown() came between the check and the offer, and the workers may have left already
       throw new RejectedExecutionException("the IO thread pool is shut down");
     }
-    wakeOne();
+    if (!wakeOne() && othersWaiting && live.get() < workers.length()) {
+      addWorker(); // every thread is busy (maybe blocked in the kernel) and work piles up
+    }
   }
 
-  /** Wakes one parked worker, if there is one. */
-  private void wakeOne() {
+  /** Wakes one parked worker, if there is one; true if it did. */
+  private boolean wakeOne() {
     if (idle.get() == 0) {
-      return;
+      return false;
     }
-    for (Worker w : workers) {
-      if (w.parked && w.clearParked()) {
+    for (int i = 0; i < workers.length(); i++) {
+      Worker w = workers.get(i);
+      if (w != null && w.parked && w.clearParked()) {
         LockSupport.unpark(w);
-        return;
+        return true;
       }
     }
+    return false;
   }
 
   @Override
@@ -172,7 +260,7 @@ public final class IoThreadPool extends AbstractExecutorService {
     for (Runnable t; (t = shared.poll()) != null; ) {
       neverRan.add(t);
     }
-    for (Worker w : workers) {
+    for (Worker w : snapshot()) {
       Runnable t = w.takeNext();
       if (t != null) {
         neverRan.add(t);
@@ -184,10 +272,22 @@ public final class IoThreadPool extends AbstractExecutorService {
   }
 
   private void wakeAll() {
-    for (Worker w : workers) {
+    for (Worker w : snapshot()) {
       w.clearParked();
       LockSupport.unpark(w);
     }
+  }
+
+  /** The workers alive now (retired ones may still be finishing their exit). */
+  private List<Worker> snapshot() {
+    List<Worker> all = new ArrayList<>();
+    for (int i = 0; i < workers.length(); i++) {
+      Worker w = workers.get(i);
+      if (w != null) {
+        all.add(w);
+      }
+    }
+    return all;
   }
 
   @Override
@@ -197,7 +297,7 @@ public final class IoThreadPool extends AbstractExecutorService {
 
   @Override
   public boolean isTerminated() {
-    for (Worker w : workers) {
+    for (Worker w : snapshot()) {
       if (w.isAlive()) {
         return false;
       }
@@ -208,7 +308,7 @@ public final class IoThreadPool extends AbstractExecutorService {
   @Override
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     long deadline = System.nanoTime() + unit.toNanos(timeout);
-    for (Worker w : workers) {
+    for (Worker w : snapshot()) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         return isTerminated();
@@ -220,7 +320,8 @@ public final class IoThreadPool extends AbstractExecutorService {
 
   @Override
   public String toString() {
-    return "IoThreadPool{threads=" + workers.length + ", idle=" + idle.get() + ", queued="
+    return "IoThreadPool{threads=" + live.get() + " of " + coreThreads + ".." + workers.length()
+        + ", idle=" + idle.get() + ", queued="
         + shared.size() + (isShutdown() ? ", shut down" : "") + "}";
   }
 
@@ -239,12 +340,33 @@ public final class IoThreadPool extends AbstractExecutorService {
     /** Owner-only: slot tasks run in a row. */
     private int streak;
 
-    /** Watcher-only: the other workers' {@link #started} at the previous look. */
-    private final long[] lastSeen = new long[workers.length];
+    /** Watcher-only: the other workers' {@link #started} at the previous look, by index. */
+    private final long[] lastSeen = new long[workers.length()];
 
-    Worker(String name) {
+    /** This worker's index in {@link #workers}; below {@link #coreThreads} it never retires. */
+    private final int index;
+
+    Worker(String name, int index) {
       super(name);
+      this.index = index;
       setDaemon(true);
+    }
+
+    private boolean isExtra() {
+      return index >= coreThreads;
+    }
+
+    /**
+     * An extra worker that found no task for a keep-alive leaves the table. It has already cleared its
+     * own parked flag, so no waker counts on it; a task offered meanwhile that found no parked worker
+     * is not stranded, because core workers never leave: the busy ones poll the shared queue when
+     * their task returns, and a parked one is woken.
+     */
+    private void retire() {
+      synchronized (spawnLock) {
+        workers.set(index, null);
+        live.decrementAndGet();
+      }
     }
 
     IoThreadPool pool() {
@@ -275,13 +397,21 @@ public final class IoThreadPool extends AbstractExecutorService {
           if (task == null) {
             return;
           }
+          if (task == RETIRED) {
+            retire();
+            return;
+          }
         }
-        started++; // only this thread writes it
-        try {
-          task.run();
-        } catch (Throwable t) {
-          getUncaughtExceptionHandler().uncaughtException(this, t);
-        }
+        runTask(task);
+      }
+    }
+
+    private void runTask(Runnable task) {
+      started++; // only this thread writes it
+      try {
+        task.run();
+      } catch (Throwable t) {
+        getUncaughtExceptionHandler().uncaughtException(this, t);
       }
     }
 
@@ -318,14 +448,28 @@ public final class IoThreadPool extends AbstractExecutorService {
           return task;
         }
         boolean watching = othersBusy() && watcher.compareAndSet(null, this);
+        boolean timedOut = false;
         if (watching) {
           LockSupport.parkNanos(this, watchIntervalNanos);
+        } else if (isExtra()) {
+          long deadline = System.nanoTime() + keepAliveNanos;
+          while (parked && runState == RUNNING) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+              timedOut = true;
+              break;
+            }
+            LockSupport.parkNanos(this, left);
+          }
         } else {
           while (parked && runState == RUNNING) {
             LockSupport.park(this);
           }
         }
         boolean signalled = !clearParked();
+        if (timedOut && !signalled) {
+          return RETIRED; // nobody counted on us: leave
+        }
         if (watching) {
           // Only a full interval says a task has stalled; a wake-up may come a microsecond after a look.
           task = signalled ? null : stealStalled();
@@ -338,8 +482,9 @@ public final class IoThreadPool extends AbstractExecutorService {
     }
 
     private boolean othersBusy() {
-      for (Worker w : workers) {
-        if (w != this && !w.parked) {
+      for (int i = 0; i < workers.length(); i++) {
+        Worker w = workers.get(i);
+        if (w != null && w != this && !w.parked) {
           return true;
         }
       }
@@ -349,8 +494,11 @@ public final class IoThreadPool extends AbstractExecutorService {
     /** Steals the slot task of a worker that has run the same task since the previous look. */
     private Runnable stealStalled() {
       Runnable stolen = null;
-      for (int i = 0; i < workers.length; i++) {
-        Worker w = workers[i];
+      for (int i = 0; i < workers.length(); i++) {
+        Worker w = workers.get(i);
+        if (w == null) {
+          continue;
+        }
         long seen = w.started;
         if (stolen == null && w != this && seen == lastSeen[i]) {
           Runnable t = w.next;

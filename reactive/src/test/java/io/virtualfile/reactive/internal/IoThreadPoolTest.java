@@ -63,9 +63,24 @@ class IoThreadPoolTest {
 
   @Test
   void everyTaskRunsExactlyOnce_whenManyThreadsSubmitInBurstsAndTasksSubmitTasks() throws Exception {
+    everyTaskRunsExactlyOnceInBursts(pool(3));
+  }
+
+  /**
+   * The same with extra threads that start when work waits and retire after 1 ms without a task: they
+   * come and go thousands of times, racing submissions (a task offered while one retires must run).
+   */
+  @Test
+  void everyTaskRunsExactlyOnce_withExtraThreadsStartingAndRetiringAllTheTime() throws Exception {
+    IoThreadPool pool = new IoThreadPool(1, 6, TimeUnit.MILLISECONDS.toNanos(1), "elastic-io-");
+    pools.add(pool);
+    everyTaskRunsExactlyOnceInBursts(pool);
+    assertThat(pool.threads()).isBetween(1, 6);
+  }
+
+  private void everyTaskRunsExactlyOnceInBursts(IoThreadPool pool) throws Exception {
     // Bursts separated by quiet gaps make the workers park and wake thousands of times: a lost wake-up
     // leaves a task queued while every worker sleeps, and the burst never finishes.
-    IoThreadPool pool = pool(3);
     int bursts = 1_500;
     int submitters = 3;
     int perSubmitter = 20;
@@ -344,5 +359,69 @@ class IoThreadPoolTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** Blocking tasks from outside: the device would see only the core threads' reads without extras. */
+  @Test
+  void blockedThreadsWithWorkWaiting_startExtraThreadsUpToTheBound_whichRetireWhenIdle()
+      throws Exception {
+    IoThreadPool pool = new IoThreadPool(2, 5, TimeUnit.MILLISECONDS.toNanos(50), "extra-io-");
+    pools.add(pool);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger maxRunning = new AtomicInteger();
+    CountDownLatch fiveRunning = new CountDownLatch(5);
+    CountDownLatch allDone = new CountDownLatch(8);
+    for (int i = 0; i < 8; i++) {
+      pool.execute(() -> {
+        maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+        fiveRunning.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        running.decrementAndGet();
+        allDone.countDown();
+      });
+    }
+    assertThat(fiveRunning.await(10, TimeUnit.SECONDS)).as("five blocked at once").isTrue();
+    assertThat(pool.threads()).isEqualTo(5);
+    release.countDown();
+    assertThat(allDone.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(maxRunning.get()).as("never more than the bound").isEqualTo(5);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (pool.threads() > 2 && System.nanoTime() < deadline) {
+      Thread.sleep(5); // the condition, not the sleep, is the proof
+    }
+    assertThat(pool.threads()).as("extra threads retired; core threads stay").isEqualTo(2);
+  }
+
+  /** A chain issued from inside tasks (page-cached IO in a loop) stays on its thread: no extras. */
+  @Test
+  void aChainOfTasksSubmittedFromTasks_startsNoExtraThread() throws Exception {
+    IoThreadPool pool = new IoThreadPool(2, 8, TimeUnit.SECONDS.toNanos(10), "chain-io-");
+    pools.add(pool);
+    CountDownLatch done = new CountDownLatch(1);
+    AtomicInteger left = new AtomicInteger(20_000);
+    Runnable[] step = new Runnable[1];
+    step[0] = () -> {
+      if (left.decrementAndGet() > 0) {
+        pool.execute(step[0]);
+      } else {
+        done.countDown();
+      }
+    };
+    pool.execute(step[0]);
+    assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(pool.threads()).isEqualTo(2);
+  }
+
+  @Test
+  void badBounds_areRefusedNamingThem() {
+    assertThatThrownBy(() -> new IoThreadPool(4, 2, 0, "x"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxThreads < threads: 2 < 4");
+    assertThatThrownBy(() -> new IoThreadPool(1, 2, -1, "x"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("keepAlive < 0");
   }
 }
