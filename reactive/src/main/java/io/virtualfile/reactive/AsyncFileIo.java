@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.function.UnaryOperator;
 import org.reactivestreams.Publisher;
@@ -35,10 +36,11 @@ import reactor.core.scheduler.Schedulers;
  *   <li><b>Channel cache.</b> At most {@link Builder#cacheCapacity(int)} channels are open, on the same
  *       clock cache as core's {@link io.virtualfile.OpenFileCache} (see its Javadoc for what the bound
  *       means, and for the wait when every channel is pinned by an operation in flight).</li>
- *   <li><b>Blocking scheduler.</b> Opening and reopening files, {@code force}, {@code size}, {@code
- *       truncate}, renames and directory fsyncs block in the JDK, so they run on {@link
- *       Builder#blockingScheduler(Scheduler)} (default {@link Schedulers#boundedElastic()}), never on a
- *       subscriber's thread.</li>
+ *   <li><b>Where the steps that block run.</b> Opening and reopening files, {@code force}, {@code
+ *       size}, {@code truncate} and {@code close} run on the IO threads, as part of the operation they
+ *       belong to. The overwrite's steps (create, fsync, rename, directory fsync) run on {@link
+ *       Builder#blockingScheduler(Scheduler)}, by default the IO threads too, one stage after another on
+ *       one thread. Never on a subscriber's thread.</li>
  * </ul>
  *
  * <p>Thread-safe. {@link #close()} closes the cached channels (after operations in flight on them) and
@@ -53,6 +55,7 @@ public final class AsyncFileIo implements AutoCloseable {
   private static AsyncFileIo shared; // guarded by AsyncFileIo.class
 
   private final ExecutorService ioExecutor;
+  private final Scheduler ioScheduler;
   private final ClockCache<AsynchronousFileChannel> cache;
   private final Scheduler blocking;
   private final boolean isShared;
@@ -63,7 +66,8 @@ public final class AsyncFileIo implements AutoCloseable {
     int maxIoThreads = Math.max(b.ioThreads, b.maxIoThreads);
     this.ioExecutor = b.executorDecorator.apply(new IoThreadPool(
         b.ioThreads, maxIoThreads, b.ioThreadKeepAlive.toNanos(), "virtualfile-io-"));
-    this.blocking = b.blockingScheduler;
+    this.ioScheduler = Schedulers.fromExecutor(ioExecutor);
+    this.blocking = b.blockingScheduler != null ? b.blockingScheduler : ioScheduler;
     this.isShared = isShared;
     this.overwrites =
         new OverwritePipeline(
@@ -108,7 +112,7 @@ public final class AsyncFileIo implements AutoCloseable {
     private Duration ioThreadKeepAlive = Duration.ofSeconds(1);
     private int cacheCapacity = 128;
     private Duration pinWait = Duration.ofSeconds(10);
-    private Scheduler blockingScheduler = Schedulers.boundedElastic();
+    private Scheduler blockingScheduler; // null: the IO threads
     private UnaryOperator<ExecutorService> executorDecorator = UnaryOperator.identity();
     private OverwritePipeline.StepGate stepGate = OverwritePipeline.StepGate.OPEN;
     private DirectorySyncer.SyncGate syncGate = dir -> Mono.empty();
@@ -187,7 +191,10 @@ public final class AsyncFileIo implements AutoCloseable {
       return this;
     }
 
-    /** Where blocking steps run (default {@link Schedulers#boundedElastic()}); not disposed by close. */
+    /**
+     * Where the overwrite's blocking steps and directory fsyncs run (default: the engine's IO threads,
+     * which grow while threads block; see {@link #maxIoThreads(int)}). Not disposed by close.
+     */
     public Builder blockingScheduler(Scheduler scheduler) {
       this.blockingScheduler = Objects.requireNonNull(scheduler, "scheduler");
       return this;
@@ -335,6 +342,16 @@ public final class AsyncFileIo implements AutoCloseable {
 
   ClockCache<AsynchronousFileChannel> cache() {
     return cache;
+  }
+
+  /** The IO threads, for operations that start there (a miss's reopen, and the blocking calls). */
+  Executor ioThreads() {
+    return ioExecutor;
+  }
+
+  /** The IO threads as a scheduler. */
+  Scheduler ioScheduler() {
+    return ioScheduler;
   }
 
   Scheduler blocking() {

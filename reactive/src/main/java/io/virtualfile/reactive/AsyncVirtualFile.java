@@ -32,14 +32,14 @@ import reactor.util.context.Context;
  *   <li>Every method is cold and lazy: nothing happens before subscription, and each subscription
  *       performs the operation once. Bad arguments are signalled as {@code onError}, never thrown by the
  *       method itself. Errors have public types: JDK types, or those of {@code io.virtualfile}.</li>
- *   <li>Nothing blocks the subscribing thread. Reads and writes on a cached channel are submitted to
- *       the engine's IO threads; opening, reopening after eviction, {@code force}, {@code size} and
- *       {@code truncate} run on the engine's blocking scheduler.</li>
- *   <li>Signals of {@link #readAt}, {@link #writeAt} and what is built on them arrive on the engine's
- *       IO threads ({@code virtualfile-io-N}) (an error of a failed reopen, on the blocking scheduler;
- *       an error of bad arguments, on the subscribing thread); those of {@link #size}, {@link #truncate}, {@link
- *       #sync}, {@link #syncData}, {@link #open} and {@link #close} on the blocking scheduler. Use
- *       {@code publishOn} before heavy work, so that IO threads stay free for IO.</li>
+ *   <li>Nothing blocks the subscribing thread. Every operation is handed to the engine's IO threads
+ *       once, and runs there to its end: a read or write on a cached channel; a reopen after eviction
+ *       followed by the read or write; opening; {@code size}, {@code truncate}, {@code force} and
+ *       {@code close}. (An IO thread that blocks in the kernel is made up for by extra IO threads: see
+ *       {@link AsyncFileIo.Builder#maxIoThreads(int)}.)</li>
+ *   <li>Signals arrive on the engine's IO threads ({@code virtualfile-io-N}); an error of bad
+ *       arguments, on the subscribing thread. Use {@code publishOn} before heavy work, so that IO
+ *       threads stay free for IO.</li>
  *   <li>A read or write subscribed to from inside such a signal (the next read of a loop, say) runs on
  *       the same IO thread as soon as the signal returns, with no thread hand-off. Never block inside a
  *       signal: the IO it waits for may be queued behind it. (With two or more IO threads, an idle one
@@ -81,7 +81,7 @@ public final class AsyncVirtualFile {
   }
 
   /**
-   * Opens {@code path} with {@code options} on {@code io}, on its blocking scheduler. Fails like {@link
+   * Opens {@code path} with {@code options} on {@code io}, on an IO thread. Fails like {@link
    * java.nio.channels.FileChannel#open(Path, OpenOption...)}, and with {@link IllegalArgumentException}
    * for {@code APPEND}.
    */
@@ -94,8 +94,8 @@ public final class AsyncVirtualFile {
         return Mono.error(io.closedError());
       }
       return Mono.<AsyncVirtualFile>create(sink -> {
-            // Not disposed on cancel: an open runs to its end, and its handle is then closed (below).
-            io.blocking().schedule(() -> {
+            // Not abandoned on cancel: an open runs to its end, and its handle is then closed (below).
+            Runnable task = () -> {
               AsyncVirtualFile file;
               try {
                 file = openNow(path, io, opts);
@@ -104,7 +104,12 @@ public final class AsyncVirtualFile {
                 return;
               }
               sink.success(file); // after a cancel, MonoCreate hands it to the discard hook instead
-            });
+            };
+            try {
+              io.ioThreads().execute(task);
+            } catch (RuntimeException rejected) { // closed meanwhile
+              sink.error(rejected);
+            }
           })
           .doOnDiscard(AsyncVirtualFile.class, AsyncVirtualFile::closeDiscarded);
     });
@@ -223,7 +228,7 @@ public final class AsyncVirtualFile {
     Runnable check = write ? () -> checkWrite(buf, position) : () -> checkRead(buf, position);
     int start = buf == null ? 0 : buf.position();
     int limit = buf == null ? 0 : buf.limit();
-    return new PinnedChannelCall(file, io.blocking(), check, buf, start, limit, position, write, buf);
+    return new PinnedChannelCall(file, io.ioThreads(), check, buf, start, limit, position, write, buf);
   }
 
   /**
@@ -274,14 +279,14 @@ public final class AsyncVirtualFile {
     if (!view.hasRemaining()) {
       return Mono.empty();
     }
-    Mono<Integer> call = new PinnedChannelCall(file, io.blocking(), () -> {}, view, view.position(),
+    Mono<Integer> call = new PinnedChannelCall(file, io.ioThreads(), () -> {}, view, view.position(),
         view.limit(), position, write, owner);
     return call.flatMap(n -> n < 0
         ? Mono.error(OpenOptions.endOfFile(path(), start, position, view.remaining()))
         : loop(view, start, position + n, write, owner));
   }
 
-  /** The file's size. Runs on the blocking scheduler. */
+  /** The file's size. Runs on an IO thread. */
   public Mono<Long> size() {
     return blockingCall(AsynchronousFileChannel::size);
   }
@@ -359,7 +364,7 @@ public final class AsyncVirtualFile {
    * io.virtualfile.FileClosedException}; the cached channel is closed when the last operation in flight
    * on it finishes (at once if none is); with {@code DELETE_ON_CLOSE} the file is deleted if its path
    * still names the file this handle opened (see {@link io.virtualfile.VirtualFile#close()}). Runs on
-   * the blocking scheduler. Idempotent.
+   * an IO thread. Idempotent.
    *
    * <p>A handle that becomes unreachable without being closed is closed by a cleaner thread, and a
    * warning is logged once per process; prefer {@link #using} to opening and closing by hand.
@@ -368,7 +373,7 @@ public final class AsyncVirtualFile {
     return Mono.<Void>fromCallable(() -> {
       file.close();
       return null;
-    }).subscribeOn(io.blocking());
+    }).subscribeOn(io.ioScheduler());
   }
 
   @Override
@@ -386,7 +391,7 @@ public final class AsyncVirtualFile {
     long apply(AsynchronousFileChannel channel) throws IOException;
   }
 
-  /** Pins (reopening if needed), runs {@code op} and unpins, on the blocking scheduler. */
+  /** Pins (reopening if needed), runs {@code op} and unpins, on an IO thread. */
   private Mono<Long> blockingCall(BlockingChannelOp op) {
     return Mono.fromCallable(() -> {
       Slot<AsynchronousFileChannel> s = file.pin();
@@ -395,7 +400,7 @@ public final class AsyncVirtualFile {
       } finally {
         s.unpin();
       }
-    }).subscribeOn(io.blocking());
+    }).subscribeOn(io.ioScheduler());
   }
 
   private void checkRead(ByteBuffer dst, long position) {

@@ -5,13 +5,12 @@ import io.virtualfile.internal.Slot;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.CompletionHandler;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
-import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
-import reactor.core.scheduler.Scheduler;
 
 /**
  * One positional read or write on a pinned channel of a virtual file, as a {@code Mono}. A hand-written
@@ -20,7 +19,8 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>On subscription the arguments are checked (a failure is signalled, never thrown), then the channel
  * is pinned and the call started. A cache hit does that on the subscribing thread with one CAS and a task
- * submission; a miss reopens the file on the blocking scheduler and starts the call from there.
+ * submission; a miss hands the whole operation to an IO thread, which reopens the file, starts the call
+ * and, since the call's own task is then submitted from that IO thread, runs it next: one hand-off.
  *
  * <h2>The buffer</h2>
  * Each subscription works on the region {@code [start, limit)} of the buffer that was fixed when the
@@ -38,7 +38,7 @@ import reactor.core.scheduler.Scheduler;
  */
 final class PinnedChannelCall extends Mono<Integer> {
   private final CachedFile<AsynchronousFileChannel> file;
-  private final Scheduler blocking;
+  private final Executor ioThreads;
   private final Runnable check;
   private final ByteBuffer buffer;
   private final int start;
@@ -53,10 +53,10 @@ final class PinnedChannelCall extends Mono<Integer> {
    * @param discardAs what goes to the discard hook after a cancel (the caller's own buffer)
    */
   PinnedChannelCall(
-      CachedFile<AsynchronousFileChannel> file, Scheduler blocking, Runnable check, ByteBuffer buffer,
+      CachedFile<AsynchronousFileChannel> file, Executor ioThreads, Runnable check, ByteBuffer buffer,
       int start, int limit, long position, boolean write, ByteBuffer discardAs) {
     this.file = file;
-    this.blocking = blocking;
+    this.ioThreads = ioThreads;
     this.check = check;
     this.buffer = buffer;
     this.start = start;
@@ -120,8 +120,6 @@ final class PinnedChannelCall extends Mono<Integer> {
     /** The pin to release; written before the call starts, read by the handler. */
     private Slot<AsynchronousFileChannel> slot;
 
-    /** A reopen scheduled on the blocking scheduler, cancelled with the subscription. */
-    private volatile Disposable reopen;
 
     Run(CoreSubscriber<? super Integer> actual, PinnedChannelCall call) {
       this.actual = actual;
@@ -144,24 +142,26 @@ final class PinnedChannelCall extends Mono<Integer> {
         begin(hit);
         return;
       }
-      reopen = call.blocking.schedule(() -> {
-        if (isCancelled()) {
-          return;
-        }
-        Slot<AsynchronousFileChannel> pinned;
-        try {
-          pinned = call.file.pin();
-        } catch (Throwable t) {
-          if (!isCancelled()) { // else it is our cancel's interrupt, not news for anyone
-            fail(t);
-          }
-          return;
-        }
-        begin(pinned);
-      });
-      if (isCancelled()) { // cancelled before `reopen` was set: cancel() could not dispose it
-        reopen.dispose();
+      try {
+        call.ioThreads.execute(this::reopenThenBegin);
+      } catch (Throwable t) { // rejected: the engine is closed
+        fail(t);
       }
+    }
+
+    /** On an IO thread: reopens the file (a miss), then starts the call, unless cancelled first. */
+    private void reopenThenBegin() {
+      if (isCancelled()) {
+        return; // the buffer was released by cancel(): IO never started
+      }
+      Slot<AsynchronousFileChannel> pinned;
+      try {
+        pinned = call.file.pin();
+      } catch (Throwable t) {
+        fail(t);
+        return;
+      }
+      begin(pinned);
     }
 
     private void begin(Slot<AsynchronousFileChannel> pinned) {
@@ -287,10 +287,6 @@ final class PinnedChannelCall extends Mono<Integer> {
           // Either the call never starts now, or it has finished, or its completion releases it.
           if (IO.compareAndSet(this, NOT_STARTED, ABANDONED) || io == FINISHED) {
             releaseBuffer();
-          }
-          Disposable r = reopen;
-          if (r != null) {
-            r.dispose();
           }
           return;
         }

@@ -85,7 +85,8 @@ class AsyncHandleLifecycleTest {
   void open_cancelledAtRandomMoments_leavesNoHandleRegistered() throws Exception {
     java.util.Random r = new java.util.Random(1);
     for (int i = 0; i < 3_000; i++) {
-      Disposable d = AsyncVirtualFile.open(path, io, READ).subscribe(f -> f.close().block());
+      // A handle that wins the race is the subscriber's to close (without blocking the IO thread).
+      Disposable d = AsyncVirtualFile.open(path, io, READ).subscribe(f -> f.close().subscribe());
       long until = System.nanoTime() + r.nextInt(200_000);
       while (System.nanoTime() < until) {
         Thread.onSpinWait();
@@ -97,57 +98,30 @@ class AsyncHandleLifecycleTest {
   }
 
   /**
-   * The cancel lands while the open runs, for certain: the blocking scheduler's thread announces each
-   * task and holds it until the test has cancelled. Before the fix, the open then completed into a
-   * cancelled subscriber and its handle stayed registered, holding a descriptor, for good.
+   * The cancel lands while the open runs, for certain: the IO executor announces the open's task and
+   * holds it until the test has cancelled. The open then completes for a cancelled subscriber, and the
+   * handle it made must be closed.
    */
   @Test
   void open_cancelledWhileTheOpenRuns_closesTheHandleItOpened() throws Exception {
     java.util.concurrent.Semaphore started = new java.util.concurrent.Semaphore(0);
     java.util.concurrent.Semaphore go = new java.util.concurrent.Semaphore(0);
     java.util.concurrent.atomic.AtomicBoolean holdNext = new java.util.concurrent.atomic.AtomicBoolean();
-    java.util.concurrent.ExecutorService held = java.util.concurrent.Executors.newSingleThreadExecutor();
-    reactor.core.scheduler.Scheduler holding = Schedulers.fromExecutorService(
-        new java.util.concurrent.AbstractExecutorService() {
+    try (AsyncFileIo slow = AsyncFileIo.builder().ioThreads(1)
+        .executorDecorator(e -> new CountingExecutor(e) {
           @Override
           public void execute(Runnable task) {
-            boolean hold = holdNext.getAndSet(false); // the open's task; the close's runs freely
-            held.execute(() -> {
-              if (hold) {
-                started.release();
-                go.acquireUninterruptibly(); // a cancel's interrupt does not skip the task
-                Thread.interrupted();
-              }
+            if (!holdNext.getAndSet(false)) {
+              super.execute(task);
+              return;
+            }
+            super.execute(() -> { // the open's task; later ones (the close) run freely
+              started.release();
+              go.acquireUninterruptibly();
               task.run();
             });
           }
-
-          @Override
-          public void shutdown() {
-            held.shutdown();
-          }
-
-          @Override
-          public java.util.List<Runnable> shutdownNow() {
-            return held.shutdownNow();
-          }
-
-          @Override
-          public boolean isShutdown() {
-            return held.isShutdown();
-          }
-
-          @Override
-          public boolean isTerminated() {
-            return held.isTerminated();
-          }
-
-          @Override
-          public boolean awaitTermination(long t, java.util.concurrent.TimeUnit u) throws InterruptedException {
-            return held.awaitTermination(t, u);
-          }
-        });
-    try (AsyncFileIo slow = AsyncFileIo.builder().ioThreads(1).blockingScheduler(holding).build()) {
+        }).build()) {
       for (int i = 0; i < 5; i++) {
         holdNext.set(true);
         Disposable d = AsyncVirtualFile.open(path, slow, READ).subscribe();
@@ -159,8 +133,6 @@ class AsyncHandleLifecycleTest {
           () -> OpenFileRegistry.registered(path) == 0 && slow.stats().openHandles() == 0);
     } finally {
       go.release(100);
-      holding.dispose();
-      held.shutdownNow();
     }
   }
 
