@@ -251,7 +251,9 @@ public final class VirtualFile implements AutoCloseable {
    * Reads up to {@code dst.remaining()} bytes at {@code position}, as {@link FileChannel#read(ByteBuffer,
    * long)}.
    *
-   * @return the number of bytes read, possibly 0, or -1 if {@code position} is at or past the end of file
+   * @return the number of bytes read: 0 if {@code dst} has no room, else -1 if {@code position} is at or
+   *     past the end of file (a position beyond what the file system allows fails with the JDK's
+   *     {@link IOException})
    */
   public int readAt(ByteBuffer dst, long position) throws IOException {
     checkRead(dst, position);

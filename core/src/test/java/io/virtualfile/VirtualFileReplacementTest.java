@@ -313,4 +313,20 @@ class VirtualFileReplacementTest {
     f.close();
     assertThat(path).doesNotExist();
   }
+
+  /**
+   * Regression (found by a helper's probe): a close on an interrupted thread threw while taking the
+   * path's lock, after the handle was marked closed, so the file was never deleted.
+   */
+  @Test
+  void deleteOnClose_closedOnAnInterruptedThread_stillDeletes() throws Exception {
+    VirtualFile f = VirtualFile.open(path, cache, READ, java.nio.file.StandardOpenOption.DELETE_ON_CLOSE);
+    Thread.currentThread().interrupt();
+    try {
+      f.close();
+    } finally {
+      assertThat(Thread.interrupted()).as("the interrupt status is kept").isTrue();
+    }
+    assertThat(path).doesNotExist();
+  }
 }

@@ -132,7 +132,9 @@ public final class OpenFileRegistry {
    */
   public static boolean deleteIfSame(Path path, Object fileKey) throws IOException {
     Path key = key(path);
-    ReentrantLock lock = lock(key, "delete");
+    // Not interruptible: a close must finish its delete (the lock is held only for a rename).
+    ReentrantLock lock = lockOf(key);
+    lock.lock();
     try {
       if (fileKey != null) {
         Object now;

@@ -130,8 +130,8 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
             finalPath,
             Step.REMOVE_STALE_TEMP,
             new IOException(
-                "tmpPath is in use by another overwrite in this process; not removing it: "
-                    + tmpPath));
+                "tmpPath is in use by another overwrite in this process (or by a cancelled one whose"
+                    + " cleanup is still running); not removing it: " + tmpPath));
       }
     }
     return new OverwriteProtocol<>(ops, temps, finalPath, tmp, dir, permissions, claimed);

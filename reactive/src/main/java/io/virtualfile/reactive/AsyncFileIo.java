@@ -262,7 +262,11 @@ public final class AsyncFileIo implements AutoCloseable {
   /**
    * As {@link #overwrite(Path, ByteBuffer)} with the caller's temp path, in {@code finalPath}'s
    * directory; a stale file there is removed first, as in {@link
-   * io.virtualfile.VirtualFile#crashSafeOverwrite(Path, Path, ByteBuffer)}.
+   * io.virtualfile.VirtualFile#crashSafeOverwrite(Path, Path, ByteBuffer)}. A cancelled overwrite keeps
+   * its temp path claimed until its cleanup, which runs in the background, has removed the temp file:
+   * an overwrite with the same temp path started before then (an immediate retry after a timeout, say)
+   * fails at {@code REMOVE_STALE_TEMP} saying the path is in use. Retry with a back-off, or prefer
+   * {@link #overwrite(Path, ByteBuffer)}, whose temp names never collide.
    */
   public Mono<Void> overwrite(Path finalPath, Path tmpPath, ByteBuffer content) {
     return Mono.defer(() -> {
@@ -275,7 +279,9 @@ public final class AsyncFileIo implements AutoCloseable {
    * As {@link #overwrite(Path, ByteBuffer)}, with content streamed in chunks: each buffer is written
    * completely, in order, before the next is requested. An error of {@code content} fails the overwrite
    * at {@link io.virtualfile.CrashSafeOverwriteException.Step#WRITE}, leaving the final file untouched.
-   * {@code content} is subscribed once per subscription of the returned Mono.
+   * {@code content} is subscribed once per subscription of the returned Mono; each buffer is written
+   * from its position to its limit, and its position is not changed (a re-subscription that is given
+   * the same buffers writes them whole again).
    */
   public Mono<Void> overwrite(Path finalPath, Publisher<ByteBuffer> content) {
     return Mono.defer(() -> {
@@ -296,6 +302,22 @@ public final class AsyncFileIo implements AutoCloseable {
         return Mono.error(closedError());
       }
       return overwrites.overwrite(finalPath, tmpPath, Mono.fromSupplier(content::duplicate));
+    });
+  }
+
+  /**
+   * {@link io.virtualfile.VirtualFile#removeStaleTempFiles(Path)} on an IO thread, for start-up in a
+   * reactive service: removes the temp files that interrupted overwrites left in {@code dir}, and emits
+   * how many. Fails with {@link IllegalArgumentException} if {@code dir} is not a directory.
+   */
+  public Mono<Integer> removeStaleTempFiles(Path dir) {
+    return Mono.defer(() -> {
+      Objects.requireNonNull(dir, "dir");
+      if (isClosed()) {
+        return Mono.error(closedError());
+      }
+      return Mono.fromCallable(() -> io.virtualfile.VirtualFile.removeStaleTempFiles(dir))
+          .subscribeOn(ioScheduler);
     });
   }
 

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import java.util.concurrent.atomic.AtomicLong;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
@@ -51,8 +52,10 @@ import reactor.util.context.Context;
  *       file.</li>
  *   <li>Re-subscribing performs the operation again from the start: the buffer region and the file
  *       position are those given when the method was called (see {@link #readExactAt}).</li>
- *   <li>A handle opened for a subscriber that cancelled is closed by the library. Close every handle
- *       you open, or use {@link #using}; an unreachable unclosed handle is closed by a cleaner.</li>
+ *   <li>A handle opened for a subscriber that cancelled before receiving it is closed by the library.
+ *       Once delivered, a handle is the subscriber's to close, even if an operator downstream drops it
+ *       (a {@code zip} whose other source failed, say): use {@link #using}, which closes it in every
+ *       case. An unreachable unclosed handle is closed by a cleaner, late.</li>
  * </ul>
  *
  * <p>When the file is replaced, the rules of {@link io.virtualfile.VirtualFile} apply: after an overwrite
@@ -93,29 +96,11 @@ public final class AsyncVirtualFile {
       if (io.isClosed()) { // refused before anything touches the disk
         return Mono.error(io.closedError());
       }
-      return Mono.<AsyncVirtualFile>create(sink -> {
-            // Not abandoned on cancel: an open runs to its end, and its handle is then closed (below).
-            Runnable task = () -> {
-              AsyncVirtualFile file;
-              try {
-                file = openNow(path, io, opts);
-              } catch (Throwable t) {
-                sink.error(t);
-                return;
-              }
-              sink.success(file); // after a cancel, MonoCreate hands it to the discard hook instead
-            };
-            try {
-              io.ioThreads().execute(task);
-            } catch (RuntimeException rejected) { // closed meanwhile
-              sink.error(rejected);
-            }
-          })
-          .doOnDiscard(AsyncVirtualFile.class, AsyncVirtualFile::closeDiscarded);
+      return new OpenCall(path, io, opts);
     });
   }
 
-  private static AsyncVirtualFile openNow(Path path, AsyncFileIo io, OpenOptions opts)
+  static AsyncVirtualFile openNow(Path path, AsyncFileIo io, OpenOptions opts)
       throws IOException {
     CachedFile<AsynchronousFileChannel> cached =
         CachedFile.open(io.cache(), path,
@@ -125,11 +110,6 @@ public final class AsyncVirtualFile {
     AsyncVirtualFile file = new AsyncVirtualFile(io, cached, opts);
     cached.attach(file);
     return file;
-  }
-
-  /** A handle whose open completed after its subscriber cancelled: nobody else can close it. */
-  private static void closeDiscarded(AsyncVirtualFile file) {
-    file.close().subscribe(null, e -> Operators.onErrorDropped(e, Context.empty()));
   }
 
   /**
@@ -209,7 +189,8 @@ public final class AsyncVirtualFile {
    * Reactor's discard hook ({@code doOnDiscard(ByteBuffer.class, ...)}) once no read into it can happen
    * any more. Do not reuse the buffer of a cancelled call before then.
    *
-   * @return the number of bytes read, possibly 0, or -1 if {@code position} is at or past the end of file
+   * @return the number of bytes read: 0 if {@code dst} has no room, else -1 if {@code position} is at or
+   *     past the end of file
    */
   public Mono<Integer> readAt(ByteBuffer dst, long position) {
     return positional(dst, position, false);
@@ -325,24 +306,69 @@ public final class AsyncVirtualFile {
   }
 
   /**
-   * Reads from {@code position} to the end of file in chunks of at most {@code chunkSize} bytes, each
-   * in a new buffer ready to read. Demand-driven: a read starts only while there is unmet demand, at
-   * most one read is in flight, and it completes at end of file. Cancelling stops further reads.
+   * Reads from {@code position} to the end of the file in chunks of at most {@code chunkSize} bytes,
+   * each in a new heap buffer ready to read; see {@link #read(long, int, IntFunction)}.
    */
   public Flux<ByteBuffer> read(long position, int chunkSize) {
+    return read(position, chunkSize, ByteBuffer::allocate);
+  }
+
+  /**
+   * Reads from {@code position} to the end of the file in chunks of at most {@code chunkSize} bytes.
+   *
+   * <ul>
+   *   <li>The end is the file's size when the first chunk is requested (read then, on the IO thread):
+   *       bytes appended later are not read; if the file shrinks, the stream ends where it ends.</li>
+   *   <li>Each chunk is a buffer from {@code allocator}, asked for the bytes still to read up to {@code
+   *       chunkSize} (never more than the file has left). The read fills it from its position, and it is
+   *       emitted with that position and its limit just past the bytes read. Use a direct or pooled
+   *       buffer to spare the JDK a copy.</li>
+   *   <li>Demand-driven: a read starts only while there is unmet demand, at most one read is in flight,
+   *       and chunks are emitted once each, in file order, whatever thread the demand comes from.</li>
+   *   <li>Cancelling stops further reads. Chunks not yet delivered, and the buffer of a read in flight
+   *       (once its read has completed), go to Reactor's discard hook: a pool can take them back
+   *       there.</li>
+   * </ul>
+   *
+   * @throws IllegalArgumentException (signalled) for a negative position or a chunk size below 1
+   */
+  public Flux<ByteBuffer> read(long position, int chunkSize, IntFunction<ByteBuffer> allocator) {
     return Flux.defer(() -> {
       OpenOptions.checkPosition(position);
       if (chunkSize < 1) {
         throw new IllegalArgumentException("chunkSize < 1: " + chunkSize);
       }
+      Objects.requireNonNull(allocator, "allocator");
       options.requireReadable(path());
-      return Flux.create(sink -> new ChunkedReader(this, sink, position, chunkSize).start());
+      return Flux.create(sink -> new ChunkedReader(this, sink, position, chunkSize, allocator).start());
     });
   }
 
   /**
+   * The whole file in one heap buffer, ready to read, sized by the file's size (read first, on the IO
+   * thread). Fails with {@link java.io.EOFException} if the file shrank meanwhile, and with {@link
+   * java.io.IOException} if it is too large for one buffer.
+   */
+  public Mono<ByteBuffer> readAll() {
+    return size().flatMap(size -> {
+      if (size > Integer.MAX_VALUE - 8) {
+        return Mono.error(new java.io.IOException(
+            "too large to read into one buffer (" + size + " bytes): " + path()));
+      }
+      ByteBuffer all = ByteBuffer.allocate((int) (long) size);
+      return readExactAt(all, 0).then(Mono.fromSupplier(all::flip));
+    });
+  }
+
+  /** Opens {@code path}, reads it whole ({@link #readAll()}) and closes it: one call for a small file. */
+  public static Mono<ByteBuffer> readAll(Path path, AsyncFileIo io) {
+    return using(path, io, Set.of(java.nio.file.StandardOpenOption.READ), AsyncVirtualFile::readAll);
+  }
+
+  /**
    * Writes every buffer of {@code data}, in order, from {@code position} on, each completely before the
-   * next is requested. Emits the number of bytes written.
+   * next is requested. Emits the number of bytes written. Each buffer is written from its position to
+   * its limit; its position is not changed, so a re-subscription writes the same bytes again.
    */
   public Mono<Long> write(Publisher<ByteBuffer> data, long position) {
     return Mono.defer(() -> {
@@ -353,7 +379,9 @@ public final class AsyncVirtualFile {
       return Flux.from(data)
           .concatMap(buf -> {
             int n = buf.remaining();
-            return writeAllAt(buf, next.getAndAdd(n)).thenReturn((long) n);
+            // A duplicate: the publisher's buffers are not consumed, so a re-subscription writes them
+            // again (a publisher such as Flux.just emits the same buffers each time).
+            return writeAllAt(buf.duplicate(), next.getAndAdd(n)).thenReturn((long) n);
           }, 0)
           .reduce(0L, Long::sum);
     });

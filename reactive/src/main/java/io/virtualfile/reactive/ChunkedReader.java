@@ -3,6 +3,7 @@ package io.virtualfile.reactive;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import java.util.function.IntFunction;
 import reactor.core.Disposable;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Operators;
@@ -29,7 +30,11 @@ final class ChunkedReader {
   private final AsyncVirtualFile file;
   private final FluxSink<ByteBuffer> sink;
   private final int chunkSize;
+  private final IntFunction<ByteBuffer> allocator;
   private final AtomicInteger wip = new AtomicInteger();
+
+  /** Where the stream ends: the file's size, read before the first read; -1 until then. */
+  private long end = -1;
 
   /** Requested and not yet taken by a read; {@code Long.MAX_VALUE} means unbounded. */
   private volatile long demand;
@@ -42,11 +47,14 @@ final class ChunkedReader {
   private volatile boolean done;
   private volatile Disposable current;
 
-  ChunkedReader(AsyncVirtualFile file, FluxSink<ByteBuffer> sink, long position, int chunkSize) {
+  ChunkedReader(
+      AsyncVirtualFile file, FluxSink<ByteBuffer> sink, long position, int chunkSize,
+      IntFunction<ByteBuffer> allocator) {
     this.file = file;
     this.sink = sink;
     this.position = position;
     this.chunkSize = chunkSize;
+    this.allocator = allocator;
   }
 
   void start() {
@@ -89,16 +97,44 @@ final class ChunkedReader {
   }
 
   private void readNext() {
-    ByteBuffer buf = ByteBuffer.allocate(chunkSize);
+    if (end < 0) { // first: the size, so that no buffer is larger than what the file has left
+      current = file.size().subscribe(
+          size -> {
+            end = size;
+            readNext();
+          },
+          this::fail);
+      return;
+    }
+    long left = end - position;
+    if (left <= 0) {
+      done = true;
+      sink.complete();
+      return;
+    }
+    ByteBuffer buf;
+    try {
+      buf = allocator.apply((int) Math.min(chunkSize, left));
+      if (buf == null || !buf.hasRemaining()) {
+        throw new IllegalStateException("the allocator returned " + buf + " for "
+            + Math.min(chunkSize, left) + " bytes; it must return a buffer with room");
+      }
+    } catch (Throwable t) {
+      fail(t);
+      return;
+    }
+    int start = buf.position();
+    buf.limit(start + (int) Math.min(Math.min(buf.remaining(), chunkSize), left));
     current = file.readAt(buf, position).subscribe(
         n -> {
-          if (n < 0) {
+          if (n < 0) { // the file shrank: it ends here
+            Operators.onDiscard(buf, sink.currentContext());
             done = true;
             sink.complete();
             return;
           }
           position += n;
-          buf.flip();
+          buf.limit(start + n).position(start);
           if (n > 0) {
             sink.next(buf);
           } else {
@@ -109,9 +145,11 @@ final class ChunkedReader {
           inFlight = false;
           drain();
         },
-        e -> {
-          done = true;
-          sink.error(e);
-        });
+        this::fail);
+  }
+
+  private void fail(Throwable e) {
+    done = true;
+    sink.error(e);
   }
 }

@@ -155,7 +155,9 @@ final class OverwritePipeline {
     private Mono<Void> write() {
       AtomicLong position = new AtomicLong();
       return Flux.from(content)
-          .concatMap(buf -> temp.write(buf, position.getAndAdd(buf.remaining())), 0)
+          // A duplicate: the content's buffers are not consumed, so a re-subscription (a retry after
+          // a timeout, say) writes them whole again instead of installing an empty file.
+          .concatMap(buf -> temp.write(buf.duplicate(), position.getAndAdd(buf.remaining())), 0)
           .takeUntilOther(cancelSignal.asMono())
           .then()
           .onErrorResume(e -> blocking(() -> {

@@ -7,7 +7,6 @@ import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.CompletionHandler;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
@@ -80,54 +79,35 @@ final class PinnedChannelCall extends Mono<Integer> {
   }
 
   /**
-   * The subscription, completion handler and pin holder of one call.
-   *
-   * <p>{@link #state} makes delivery exactly-once: bits {@link #REQUESTED}, {@link #HAS_VALUE} and the
-   * terminal {@link #CANCELLED} or {@link #DONE}, changed only by CAS. A result is emitted by whichever of
-   * {@code request} and {@code completed} comes second. {@link #io} makes the buffer's release
-   * exactly-once: {@link #NOT_STARTED} moves to {@link #STARTED} (by the call's start) or {@link
-   * #ABANDONED} (by a cancel first), and {@link #STARTED} to {@link #FINISHED}; the buffer is discarded
-   * by whoever sees both the cancel and an IO state in which the kernel is done with it ({@link
-   * #released} guards the rare case of both sides seeing it).
+   * The subscription, completion handler and pin holder of one call. Delivery is exactly-once by
+   * {@link OneValueSubscription}. {@link #io} makes the buffer's release exactly-once: {@link
+   * #NOT_STARTED} moves to {@link #STARTED} (by the call's start) or {@link #ABANDONED} (by a cancel
+   * first), and {@link #STARTED} to {@link #FINISHED}; the buffer is discarded by whoever sees both the
+   * cancel and an IO state in which the kernel is done with it ({@link #released} guards the rare case
+   * of both sides seeing it).
    */
-  private static final class Run implements Subscription, CompletionHandler<Integer, Void> {
-    private static final int REQUESTED = 1;
-    private static final int HAS_VALUE = 2;
-    private static final int CANCELLED = 4;
-    private static final int DONE = 8;
-
+  private static final class Run extends OneValueSubscription<Integer>
+      implements CompletionHandler<Integer, Void> {
     private static final int NOT_STARTED = 0;
     private static final int STARTED = 1;
     private static final int FINISHED = 2;
     private static final int ABANDONED = 3;
 
-    private static final AtomicIntegerFieldUpdater<Run> STATE =
-        AtomicIntegerFieldUpdater.newUpdater(Run.class, "state");
     private static final AtomicIntegerFieldUpdater<Run> IO =
         AtomicIntegerFieldUpdater.newUpdater(Run.class, "io");
     private static final AtomicIntegerFieldUpdater<Run> RELEASED =
         AtomicIntegerFieldUpdater.newUpdater(Run.class, "released");
 
-    private final CoreSubscriber<? super Integer> actual;
     private final PinnedChannelCall call;
-    private volatile int state;
     private volatile int io;
     private volatile int released;
-
-    /** The result, written before {@link #HAS_VALUE} is set. */
-    private Integer value;
 
     /** The pin to release; written before the call starts, read by the handler. */
     private Slot<AsynchronousFileChannel> slot;
 
-
     Run(CoreSubscriber<? super Integer> actual, PinnedChannelCall call) {
-      this.actual = actual;
+      super(actual);
       this.call = call;
-    }
-
-    private boolean isCancelled() {
-      return (state & CANCELLED) != 0;
     }
 
     void start() {
@@ -203,31 +183,7 @@ final class PinnedChannelCall extends Mono<Integer> {
     public void completed(Integer result, Void attachment) {
       slot.unpin();
       ioFinished();
-      for (;;) {
-        int s = state;
-        if ((s & CANCELLED) != 0) {
-          return;
-        }
-        if ((s & REQUESTED) != 0) {
-          if (STATE.compareAndSet(this, s, DONE)) {
-            emit(result);
-            return;
-          }
-        } else {
-          value = result;
-          if (STATE.compareAndSet(this, s, s | HAS_VALUE)) {
-            return; // request() will emit it
-          }
-        }
-      }
-    }
-
-    private void emit(Integer n) {
-      if (n > 0) {
-        call.buffer.position(call.start + n);
-      }
-      actual.onNext(n);
-      actual.onComplete();
+      complete(result);
     }
 
     @Override
@@ -237,59 +193,24 @@ final class PinnedChannelCall extends Mono<Integer> {
       fail(error);
     }
 
-    private void fail(Throwable error) {
-      for (;;) {
-        int s = state;
-        if ((s & (CANCELLED | DONE)) != 0) {
-          Operators.onErrorDropped(error, actual.currentContext());
-          return;
-        }
-        if (STATE.compareAndSet(this, s, DONE)) {
-          actual.onError(error);
-          return;
-        }
+    @Override
+    void emit(Integer n) {
+      if (n > 0) {
+        call.buffer.position(call.start + n);
       }
+      super.emit(n);
     }
 
     @Override
-    public void request(long n) {
-      if (!Operators.validate(n)) {
-        return;
-      }
-      for (;;) {
-        int s = state;
-        if ((s & (REQUESTED | CANCELLED | DONE)) != 0) {
-          return;
-        }
-        if ((s & HAS_VALUE) != 0) {
-          if (STATE.compareAndSet(this, s, DONE)) {
-            Integer v = value;
-            value = null;
-            emit(v);
-          }
-          return;
-        }
-        if (STATE.compareAndSet(this, s, s | REQUESTED)) {
-          return;
-        }
-      }
+    void released(Integer count) {
+      // A count is no resource; the buffer is released by the IO state (see the class comment).
     }
 
     @Override
-    public void cancel() {
-      for (;;) {
-        int s = state;
-        if ((s & (CANCELLED | DONE)) != 0) {
-          return;
-        }
-        if (STATE.compareAndSet(this, s, CANCELLED)) {
-          value = null;
-          // Either the call never starts now, or it has finished, or its completion releases it.
-          if (IO.compareAndSet(this, NOT_STARTED, ABANDONED) || io == FINISHED) {
-            releaseBuffer();
-          }
-          return;
-        }
+    void cancelled() {
+      // Either the call never starts now, or it has finished, or its completion releases the buffer.
+      if (IO.compareAndSet(this, NOT_STARTED, ABANDONED) || io == FINISHED) {
+        releaseBuffer();
       }
     }
   }

@@ -119,4 +119,32 @@ class AsyncRetryAndResubscribeTest {
       throw new java.io.UncheckedIOException(e);
     }
   }
+
+  /** Regression (found by a helper's probe): the second subscription installed an empty file. */
+  @Test
+  void overwriteOfStreamedContent_subscribedTwice_installsTheWholeContentBothTimes() throws Exception {
+    Path cfg = dir.resolve("cfg");
+    byte[] content = "new content".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    Mono<Void> overwrite = io.overwrite(cfg, reactor.core.publisher.Flux.just(ByteBuffer.wrap(content)));
+    overwrite.block(Duration.ofSeconds(10));
+    assertThat(Files.readAllBytes(cfg)).isEqualTo(content);
+    Files.writeString(cfg, "changed");
+    overwrite.block(Duration.ofSeconds(10));
+    assertThat(Files.readAllBytes(cfg)).as("after the second subscription").isEqualTo(content);
+  }
+
+  /** Regression (found by a helper's probe): the second subscription wrote nothing. */
+  @Test
+  void writeOfAPublisher_subscribedTwice_writesTheBuffersBothTimes() throws Exception {
+    Files.write(path, new byte[0]);
+    AsyncVirtualFile f = AsyncVirtualFile.open(path, io, READ, WRITE).block();
+    ByteBuffer buf = ByteBuffer.wrap(new byte[] {1, 2, 3});
+    Mono<Long> write = f.write(reactor.core.publisher.Flux.just(buf), 0);
+    assertThat(write.block()).isEqualTo(3L);
+    f.truncate(0).block();
+    assertThat(write.block()).isEqualTo(3L);
+    assertThat(Files.readAllBytes(path)).containsExactly(1, 2, 3);
+    assertThat(buf.position()).as("the publisher's buffer is not consumed").isZero();
+    f.close().block();
+  }
 }

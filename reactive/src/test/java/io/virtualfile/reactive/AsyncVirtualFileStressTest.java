@@ -162,7 +162,7 @@ class AsyncVirtualFileStressTest {
       expected.update(data);
       assertThat(crc.getValue()).isEqualTo(expected.getValue());
       assertThat(total).isEqualTo(256);
-      assertThat(readsStarted.get()).as("256 chunks and the read that meets the end").isEqualTo(257);
+      assertThat(readsStarted.get()).as("the size, then 256 chunks").isEqualTo(257);
       assertThat(maxInFlight.get()).as("reads in flight at any read's start").isEqualTo(1);
       f.close().block();
     }

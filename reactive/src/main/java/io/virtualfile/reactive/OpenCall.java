@@ -1,0 +1,49 @@
+package io.virtualfile.reactive;
+
+import io.virtualfile.internal.OpenOptions;
+import java.nio.file.Path;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
+import reactor.util.context.Context;
+
+/**
+ * {@link AsyncVirtualFile#open} as a Mono: the open runs on an IO thread, always to its end; a handle
+ * its subscriber will never see (it cancelled first) is closed, never dropped.
+ */
+final class OpenCall extends Mono<AsyncVirtualFile> {
+  private final Path path;
+  private final AsyncFileIo io;
+  private final OpenOptions options;
+
+  OpenCall(Path path, AsyncFileIo io, OpenOptions options) {
+    this.path = path;
+    this.io = io;
+    this.options = options;
+  }
+
+  @Override
+  public void subscribe(CoreSubscriber<? super AsyncVirtualFile> actual) {
+    OneValueSubscription<AsyncVirtualFile> s = new OneValueSubscription<>(actual) {
+      @Override
+      void released(AsyncVirtualFile file) {
+        file.close().subscribe(null, e -> Operators.onErrorDropped(e, Context.empty()));
+      }
+    };
+    actual.onSubscribe(s);
+    try {
+      io.ioThreads().execute(() -> {
+        AsyncVirtualFile file;
+        try {
+          file = AsyncVirtualFile.openNow(path, io, options);
+        } catch (Throwable t) {
+          s.fail(t);
+          return;
+        }
+        s.complete(file);
+      });
+    } catch (RuntimeException rejected) { // the engine was closed meanwhile
+      s.fail(rejected);
+    }
+  }
+}
