@@ -278,6 +278,7 @@ public final class VirtualFile implements AutoCloseable {
    */
   public void readExactAt(ByteBuffer dst, long position) throws IOException {
     checkRead(dst, position);
+    file.ensureOpen(); // even with nothing to read: a closed handle refuses every operation
     long p = position;
     while (dst.hasRemaining()) {
       int n = readAt(dst, p);
@@ -291,6 +292,7 @@ public final class VirtualFile implements AutoCloseable {
   /** Writes all of {@code src} at {@code position}, looping over short writes. */
   public void writeAllAt(ByteBuffer src, long position) throws IOException {
     checkWrite(src, position);
+    file.ensureOpen(); // even with nothing to write: a closed handle refuses every operation
     long p = position;
     while (src.hasRemaining()) {
       p += writeAt(src, p);

@@ -258,10 +258,13 @@ public final class CachedFile<C extends Closeable> {
   /**
    * Held under {@link #rebindLock}: opens with {@code opener}, binds, and redoes it if a library
    * replacement of the path completed meanwhile (we may have opened the old file); see the class
-   * comment. Each round needs another replacement to complete during its open, so this ends unless
-   * replacements never stop. Returns the new slot pinned once.
+   * comment. A redo reopens with the reopen options and the identity check, never with {@code opener}
+   * again (a first open's {@code CREATE_NEW} or {@code TRUNCATE_EXISTING} must not repeat). Each round
+   * needs another replacement to complete during its open, so this ends unless replacements never
+   * stop. Returns the new slot pinned once.
    */
-  private Slot<C> bindFresh(Opener<C> opener) throws IOException {
+  private Slot<C> bindFresh(Opener<C> first) throws IOException {
+    Opener<C> opener = first;
     for (;;) {
       long seen = replacements;
       C channel;
@@ -287,6 +290,7 @@ public final class CachedFile<C extends Closeable> {
       }
       s.unpin();
       cache.retire(s, t);
+      opener = this::reopenSameFile;
     }
   }
 
@@ -398,7 +402,8 @@ public final class CachedFile<C extends Closeable> {
     return true;
   }
 
-  private void ensureOpen() throws FileClosedException {
+  /** @throws FileClosedException if this file is closed */
+  public void ensureOpen() throws FileClosedException {
     if (closed) {
       throw closedException();
     }

@@ -247,6 +247,7 @@ public final class AsyncVirtualFile {
       } else {
         checkRead(buf, position);
       }
+      file.ensureOpen(); // even with nothing to do: a closed handle refuses every operation
       ByteBuffer view = buf.duplicate();
       view.limit(limit).position(start);
       return loop(view, position, position, write, buf)
