@@ -1,0 +1,138 @@
+package io.virtualfile.benchmarks.device;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Device-bound random reads: the library's {@code readAt} against the JDK's own channels and {@code
+ * fio}, each keeping a fixed number of 4 KiB reads in flight on a 2 GiB file read with {@code
+ * O_DIRECT}, so that every read goes to the device. A plain program, not JMH: the figure is completed
+ * reads over a fixed window.
+ *
+ * <pre>
+ * benchmarks/device-benchmark.sh                       # builds, installs fio, runs this
+ * java -cp benchmarks/target/benchmarks.jar io.virtualfile.benchmarks.device.DeviceReadBenchmark
+ * </pre>
+ *
+ * System properties: {@code dir} (default {@code /var/tmp/virtualfile-device}; not a tmpfs), {@code
+ * runs} (3), {@code warmup} (3 s), {@code seconds} (10 s), {@code inFlight} (1,32), {@code out}
+ * ({@code benchmarks/results/device.md}), {@code buffered} (true: read through the library without
+ * DIRECT, evicting the file from the page cache first, as when DIRECT fails).
+ */
+public final class DeviceReadBenchmark {
+  private static final long FILE_SIZE = 2L << 30;
+  private static final String AFC = "afcDefaultPool";
+  private static final String BLOCKING = "blockingThreads";
+  private static final String FIO = "fio";
+
+  private final TestFile file;
+  private final TimedWindow window;
+  private final DeviceReport report;
+  private final Fio fio;
+  private final boolean libraryDirect;
+  private final String library;
+
+  private DeviceReadBenchmark(TestFile file, TimedWindow window, DeviceReport report, Fio fio,
+      boolean libraryDirect) {
+    this.file = file;
+    this.window = window;
+    this.report = report;
+    this.fio = fio;
+    this.libraryDirect = libraryDirect;
+    this.library = libraryName(libraryDirect);
+  }
+
+  private static String libraryName(boolean direct) {
+    return direct ? "virtualfile" : "virtualfile (buffered)";
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(System.getProperty("dir", "/var/tmp/virtualfile-device"));
+    int runs = Integer.getInteger("runs", 3);
+    Duration warmup = Duration.ofSeconds(Integer.getInteger("warmup", 3));
+    Duration seconds = Duration.ofSeconds(Integer.getInteger("seconds", 10));
+    List<Integer> inFlight = Arrays.stream(System.getProperty("inFlight", "1,32").split(","))
+        .map(String::strip).map(Integer::valueOf).toList();
+    Path out = Path.of(System.getProperty("out", "benchmarks/results/device.md"));
+
+    Files.createDirectories(dir);
+    if (Files.getFileStore(dir).type().equals("tmpfs")) {
+      throw new IllegalArgumentException(dir + " is on tmpfs (memory, not the device): pass -Ddir=");
+    }
+    TestFile file = TestFile.createOrReuse(dir.resolve("random-2GiB.bin"), FILE_SIZE);
+
+    DirectProbe.Outcome direct = DirectProbe.run(file);
+    System.out.println("DIRECT through the library: " + (direct.works() ? "works, " : "FAILS, ")
+        + direct.detail());
+    boolean libraryDirect = direct.works() && !Boolean.getBoolean("buffered");
+    String library = libraryName(libraryDirect);
+    List<String> readers = List.of(library, AFC, BLOCKING, FIO);
+    DeviceReport report = new DeviceReport(readers, inFlight, runs);
+    report.note("DIRECT through the library: " + (direct.works() ? "works: " : "fails: ")
+        + direct.detail());
+    if (!libraryDirect) {
+      report.note(library + " reads without DIRECT; the page cache is dropped before each of its"
+          + " measurements, so its first reads go to the device, but pages it reads stay cached"
+          + " during the window (a growing share of later reads may hit the cache).");
+    }
+    Fio fio = new Fio(warmup, seconds, report::note);
+    DeviceReadBenchmark b =
+        new DeviceReadBenchmark(file, new TimedWindow(warmup, seconds), report, fio, libraryDirect);
+
+    for (int run = 0; run < runs; run++) {
+      List<String> order = new ArrayList<>(readers);
+      Collections.rotate(order, -run); // each reader goes first once in four runs: no fixed position
+      for (String reader : order) {
+        for (int n : inFlight) {
+          double v = b.measure(reader, n);
+          report.add(reader, n, run, v);
+          System.out.printf("run %d/%d  %-24s %2d in flight: %,10.0f reads/s%n", run + 1, runs, reader, n, v);
+        }
+      }
+    }
+
+    List<String> method = List.of(
+        "Each reader keeps N reads in flight (a read completes, the next starts) for " + warmup.toSeconds()
+            + " s of warm-up, then counts completed reads for " + seconds.toSeconds() + " s; " + runs
+            + " runs of the whole comparison in one process, readers in rotated order from run to run.",
+        "`" + library + "`: `AsyncVirtualFile.readAt` on `AsyncFileIo.builder().build()` (defaults), file opened `"
+            + (libraryDirect ? "READ, DIRECT" : "READ") + "`, 4096-aligned direct buffers.",
+        "`" + AFC + "`: `AsynchronousFileChannel.open(path, READ, DIRECT)` on the JDK default pool, next read from the `CompletionHandler`.",
+        "`" + BLOCKING + "`: N platform threads, each looping on `FileChannel.read(buf, pos)` of one channel opened `READ, DIRECT`.",
+        "`" + FIO + "`: `" + String.join(" ", fio.command(file, 0, "io_uring")).replace("--iodepth=0", "--iodepth=N") + "`.");
+    String markdown = report.markdown(Machine.describe(dir), method, library, List.of(BLOCKING, AFC));
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    Files.writeString(out, markdown);
+    System.out.println();
+    System.out.println(markdown);
+    System.out.println("Written: " + out);
+  }
+
+  private double measure(String reader, int inFlight) throws Exception {
+    if (reader.equals(library)) {
+      if (!libraryDirect) {
+        if (!PageCache.canEvict()) {
+          report.note("Not root: cannot drop the page cache, so " + library + " was not measured.");
+          return Double.NaN;
+        }
+        PageCache.evictAll();
+      }
+      return window.readsPerSecond(VirtualFileLoad.open(file, libraryDirect), inFlight);
+    }
+    switch (reader) {
+      case AFC:
+        return window.readsPerSecond(new AfcDefaultPoolLoad(file), inFlight);
+      case BLOCKING:
+        return window.readsPerSecond(new BlockingThreadsLoad(file), inFlight);
+      case FIO:
+        return fio.readsPerSecond(file, inFlight);
+      default:
+        throw new IllegalArgumentException(reader);
+    }
+  }
+}
