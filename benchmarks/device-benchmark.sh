@@ -15,7 +15,7 @@ jar=benchmarks/target/benchmarks.jar
 if [[ ! -f $jar ]] || [[ -n $(find core reactive benchmarks pom.xml -path '*/target' -prune -o \
     \( -name '*.java' -o -name pom.xml \) -newer "$jar" -print -quit) ]]; then
   echo "Building $jar..."
-  mvn -B -o -q -DskipTests package
+  mvn -B -q -DskipTests package
 fi
 
 if ! command -v fio >/dev/null; then
