@@ -247,7 +247,11 @@ public final class AsyncVirtualFile {
       } else {
         checkRead(buf, position);
       }
-      file.ensureOpen(); // even with nothing to do: a closed handle refuses every operation
+      try {
+        file.ensureOpen(); // even with nothing to do: a closed handle refuses every operation
+      } catch (io.virtualfile.FileClosedException e) {
+        return Mono.error(e);
+      }
       ByteBuffer view = buf.duplicate();
       view.limit(limit).position(start);
       return loop(view, position, position, write, buf)
