@@ -127,9 +127,49 @@ public final class VirtualFile implements AutoCloseable {
             () -> opener.open(path, opts.firstOpen()),
             () -> opener.open(path, opts.reopen()),
             opts.deleteOnClose());
-    VirtualFile handle = new VirtualFile(file, opts);
+    OpenOptions checked;
+    try {
+      checked = opts.aligned(path);
+    } catch (IOException | RuntimeException e) {
+      file.close();
+      throw e;
+    }
+    VirtualFile handle = new VirtualFile(file, checked);
     file.attach(handle);
     return handle;
+  }
+
+  /**
+   * A direct buffer of {@code capacity} bytes whose address is a multiple of {@code alignment} (a power
+   * of two), as {@code ExtendedOpenOption.DIRECT} needs; see {@link #alignment()}.
+   *
+   * @throws IllegalArgumentException if {@code capacity < 0} or {@code alignment} is not a power of two
+   */
+  public static ByteBuffer allocateAligned(int capacity, int alignment) {
+    if (capacity < 0) {
+      throw new IllegalArgumentException("capacity < 0: " + capacity);
+    }
+    if (alignment < 1 || Integer.bitCount(alignment) != 1) {
+      throw new IllegalArgumentException("alignment is not a power of two: " + alignment);
+    }
+    // alignedSlice trims both ends to the alignment: room for a whole number of units, plus one.
+    long units = ((long) capacity + alignment - 1) / alignment;
+    long size = (units + 1) * alignment;
+    if (size > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "capacity " + capacity + " aligned to " + alignment + " exceeds a buffer's limit");
+    }
+    return ByteBuffer.allocateDirect((int) size).alignedSlice(alignment).limit(capacity).slice();
+  }
+
+  /**
+   * The alignment this handle's IO needs: 1, or with {@code ExtendedOpenOption.DIRECT} the file store's
+   * block size. Then buffers must be direct, with their address at their position, their remaining
+   * length and the file position all multiples of it; anything else is refused with an {@link
+   * IllegalArgumentException} that names it, before any IO.
+   */
+  public int alignment() {
+    return options.alignment();
   }
 
   /**

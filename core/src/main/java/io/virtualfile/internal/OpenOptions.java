@@ -5,7 +5,10 @@ import io.virtualfile.NotWritableException;
 
 import java.io.EOFException;
 import java.nio.ByteBuffer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.OpenOption;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.HashSet;
@@ -26,6 +29,12 @@ import java.util.Set;
  *       descriptor is unspecified in the JDK (it appends on Linux).</li>
  * </ul>
  *
+ * <p>With {@code com.sun.nio.file.ExtendedOpenOption.DIRECT} (O_DIRECT), every positional call must use
+ * a direct buffer whose address at its position, and whose remaining length, are multiples of the file
+ * store's block size, at a file position that is one too; {@link #checkRead}/{@link #checkWrite} refuse
+ * anything else with an {@link IllegalArgumentException} naming the alignment, before any IO (the
+ * kernel would fail with a bare EINVAL).
+ *
  * <p>Immutable.
  */
 public final class OpenOptions {
@@ -35,12 +44,48 @@ public final class OpenOptions {
   private final boolean writable;
   private final boolean deleteOnClose;
 
-  private OpenOptions(Set<OpenOption> first, Set<OpenOption> reopen, boolean deleteOnClose) {
+  /** 1 without O_DIRECT; with it, the block size once known ({@link #aligned}), 0 before. */
+  private final int alignment;
+
+  private OpenOptions(
+      Set<OpenOption> first, Set<OpenOption> reopen, boolean deleteOnClose, int alignment) {
     this.first = Collections.unmodifiableSet(first);
     this.reopen = Collections.unmodifiableSet(reopen);
     this.writable = first.contains(StandardOpenOption.WRITE);
     this.readable = first.contains(StandardOpenOption.READ) || !writable;
     this.deleteOnClose = deleteOnClose;
+    this.alignment = alignment;
+  }
+
+  /** Whether the options ask for O_DIRECT ({@code ExtendedOpenOption.DIRECT}, named to avoid its module). */
+  public boolean direct() {
+    return alignment != 1;
+  }
+
+  private static boolean isDirect(OpenOption o) {
+    return o.toString().equals("DIRECT")
+        && o.getClass().getName().equals("com.sun.nio.file.ExtendedOpenOption");
+  }
+
+  /**
+   * These options with the alignment O_DIRECT needs on {@code path}'s file store (its block size); the
+   * same options without O_DIRECT.
+   */
+  public OpenOptions aligned(Path path) throws IOException {
+    if (!direct()) {
+      return this;
+    }
+    long blockSize = Files.getFileStore(path).getBlockSize();
+    if (blockSize < 1 || blockSize > (1 << 20) || Long.bitCount(blockSize) != 1) {
+      throw new IOException("the file store's block size is not usable for O_DIRECT (" + blockSize
+          + " bytes): " + path);
+    }
+    return new OpenOptions(first, reopen, deleteOnClose, (int) blockSize);
+  }
+
+  /** The alignment of buffers, lengths and positions: 1 without O_DIRECT. */
+  public int alignment() {
+    return alignment;
   }
 
   /**
@@ -68,7 +113,11 @@ public final class OpenOptions {
     reopen.remove(StandardOpenOption.CREATE_NEW);
     reopen.remove(StandardOpenOption.TRUNCATE_EXISTING);
     reopen.remove(StandardOpenOption.SPARSE);
-    return new OpenOptions(first, reopen, deleteOnClose);
+    boolean direct = false;
+    for (OpenOption o : first) {
+      direct |= isDirect(o);
+    }
+    return new OpenOptions(first, reopen, deleteOnClose, direct ? 0 : 1);
   }
 
   /** The options for the first open (never {@code DELETE_ON_CLOSE}). */
@@ -90,6 +139,7 @@ public final class OpenOptions {
     Objects.requireNonNull(dst, "dst");
     checkPosition(position);
     requireReadable(file);
+    checkAligned(file, dst, position);
   }
 
   /** Checks the arguments of a positional write to {@code file}. */
@@ -97,6 +147,31 @@ public final class OpenOptions {
     Objects.requireNonNull(src, "src");
     checkPosition(position);
     requireWritable(file);
+    checkAligned(file, src, position);
+  }
+
+  private void checkAligned(Object file, ByteBuffer buf, long position) {
+    if (alignment == 1) {
+      return;
+    }
+    int a = alignment;
+    String why = " (O_DIRECT on " + file + " needs " + a + "-byte alignment, the file store's block"
+        + " size; allocate buffers with VirtualFile.allocateAligned)";
+    if (!buf.isDirect()) {
+      throw new IllegalArgumentException("a heap buffer cannot be used" + why);
+    }
+    if (buf.alignmentOffset(buf.position(), a) != 0) {
+      throw new IllegalArgumentException(
+          "buffer address at position " + buf.position() + " is not aligned" + why);
+    }
+    if (buf.remaining() % a != 0) {
+      throw new IllegalArgumentException(
+          "length " + buf.remaining() + " is not a multiple of " + a + why);
+    }
+    if (position % a != 0) {
+      throw new IllegalArgumentException(
+          "file position " + position + " is not a multiple of " + a + why);
+    }
   }
 
   public void requireReadable(Object file) {

@@ -107,9 +107,21 @@ public final class AsyncVirtualFile {
             () -> io.openChannel(path, opts.firstOpen()),
             () -> io.openChannel(path, opts.reopen()),
             opts.deleteOnClose());
-    AsyncVirtualFile file = new AsyncVirtualFile(io, cached, opts);
+    OpenOptions checked;
+    try {
+      checked = opts.aligned(path);
+    } catch (IOException | RuntimeException e) {
+      cached.close();
+      throw e;
+    }
+    AsyncVirtualFile file = new AsyncVirtualFile(io, cached, checked);
     cached.attach(file);
     return file;
+  }
+
+  /** As {@link io.virtualfile.VirtualFile#alignment()}. */
+  public int alignment() {
+    return options.alignment();
   }
 
   /**
