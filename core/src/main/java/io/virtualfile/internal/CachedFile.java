@@ -38,8 +38,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * just after the replacement dropped the binding. Each side writes before it reads: {@link #replaced}
  * bumps {@link #replacements}, then adopts the new identity and drops the current binding; a reopen
  * binds and then reads {@link #replacements}, and drops and redoes its own binding if it moved. So
- * either the replacement sees the reopen's binding, or the reopen sees the replacement; an operation
- * that starts after the overwrite returned never uses the old file. Likewise a reopen whose identity
+ * either the replacement sees the reopen's binding, or the reopen sees the replacement. Between the
+ * reopen's binding and its own check, another thread may hit that binding: so a binding records the
+ * count it was opened under ({@link #boundAt}), and a hit that finds the count moved since is a miss.
+ * An operation that starts after the overwrite returned therefore never uses the old file. Likewise a reopen whose identity
  * check fails opens again if {@link #replacements} moved since it started: it may have checked a file
  * that was current against an identity that is newer still. {@link #close()} and {@link #closed} pair
  * with a reopen the same way.
@@ -108,6 +110,12 @@ public final class CachedFile<C extends Closeable> {
   private volatile Slot<C> slot;
 
   private volatile long tag;
+
+  /**
+   * The value of {@link #replacements} when the current binding's file was opened; written before
+   * {@link #tag}. A hit on a binding older than the last replacement is a miss: see the class comment.
+   */
+  private volatile long boundAt;
 
   private volatile boolean closed;
 
@@ -213,10 +221,17 @@ public final class CachedFile<C extends Closeable> {
   public Slot<C> tryPinCached() throws FileClosedException {
     ensureOpen();
     Slot<C> s = slot;
-    if (s != null && cache.tryPin(s, tag)) {
+    long t = tag;
+    long at = boundAt;
+    if (s != null && cache.tryPin(s, t)) {
       if (closed) { // close() raced with the pin: it dropped or is dropping the binding; back out
         s.unpin();
         throw closedException();
+      }
+      if (replacements != at) { // opened before a replacement that has completed: not ours to use
+        s.unpin();
+        cache.retire(s, t);
+        return null;
       }
       return s;
     }
@@ -278,6 +293,7 @@ public final class CachedFile<C extends Closeable> {
       }
       Slot<C> s = cache.install(channel);
       long t = s.tag;
+      boundAt = seen;
       tag = t;
       slot = s;
       if (closed) {

@@ -7,15 +7,18 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
- * The crash-safe overwrite, once: its validation, its steps in order, and what a failure at each step
- * means. The blocking overwrite calls {@link #run(ByteBuffer)}; the reactive overwrite calls the steps one
- * by one from its pipeline, writing the temp file itself and reporting a write failure through {@link
- * #failed(Step, Throwable)}.
+ * The crash-safe overwrite, once: its validation, its steps in order ({@link #describe}), and what a
+ * failure at each step means. Every engine runs the same description: the blocking overwrite ({@link
+ * #run(ByteBuffer)}) runs each stage as it is described; the reactive pipeline makes each stage a Mono,
+ * writes the temp file itself, and reports a write failure through {@link #failed(Step, Throwable)}.
  *
  * <h2>Steps</h2>
  * remove stale temp, create temp ({@code CREATE_NEW}, owner-only, then the final file's permissions),
@@ -145,19 +148,98 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
     return dir;
   }
 
-  /** Runs every step in order, blocking. */
+  /** How an engine runs the stages of {@link #describe}; {@code R} is its form of a stage. */
+  public interface Stages<R> {
+    /** A step that blocks, done by {@code action} (one of this class's step methods). */
+    R blocking(Step step, StepAction action);
+
+    /** Writing the content to the temp file, the engine's own way. */
+    R write();
+
+    /** {@link #rename()}, then the parent directory's fsync (which an engine may share). */
+    R renameAndSyncParent();
+
+    /** The stages, one after another: a later one starts only if the earlier ones succeeded. */
+    R sequence(List<R> stages);
+  }
+
+  /** A blocking step of the protocol. */
+  @FunctionalInterface
+  public interface StepAction {
+    void run() throws CrashSafeOverwriteException;
+  }
+
+  /**
+   * The overwrite's stages in order, on {@code stages}; {@code protocol} gives the prepared protocol
+   * when a stage runs (an engine may prepare it in its first stage).
+   */
+  public static <R> R describe(Stages<R> stages, Supplier<OverwriteProtocol<?>> protocol) {
+    return stages.sequence(Arrays.asList( // not List.of: an eager engine's stages may be null
+        stages.blocking(Step.REMOVE_STALE_TEMP, () -> protocol.get().removeStaleTemp()),
+        stages.blocking(Step.CREATE_TEMP, () -> protocol.get().createTemp()),
+        stages.write(),
+        stages.blocking(Step.SYNC_TEMP, () -> protocol.get().syncTemp()),
+        stages.blocking(Step.CLOSE_TEMP, () -> protocol.get().closeTemp()),
+        stages.renameAndSyncParent()));
+  }
+
+  /** Runs every step in order, blocking: {@link #describe} run eagerly, stage by stage. */
   public void run(ByteBuffer content) throws CrashSafeOverwriteException {
     try {
-      removeStaleTemp();
-      createTemp();
-      write(content);
-      syncTemp();
-      closeTemp();
-      rename();
-      syncParent();
+      describe(new Stages<Void>() {
+        @Override
+        public Void blocking(Step step, StepAction action) {
+          return sneak(action);
+        }
+
+        @Override
+        public Void write() {
+          return sneak(() -> OverwriteProtocol.this.write(content));
+        }
+
+        @Override
+        public Void renameAndSyncParent() {
+          return sneak(() -> {
+            rename();
+            syncParent();
+          });
+        }
+
+        @Override
+        public Void sequence(List<Void> stages) {
+          return null; // each ran as it was described, in order
+        }
+      }, () -> this);
+    } catch (Unchecked e) {
+      throw e.failure;
     } finally {
       finish();
     }
+  }
+
+  /** Carries a step's failure out of a stage built by an expression. */
+  private static final class Unchecked extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final CrashSafeOverwriteException failure;
+
+    Unchecked(CrashSafeOverwriteException failure) {
+      super(null, null, false, false);
+      this.failure = failure;
+    }
+  }
+
+  private static Void sneak(StepAction action) {
+    try {
+      action.run();
+    } catch (CrashSafeOverwriteException e) {
+      throw new Unchecked(e);
+    }
+    return null;
+  }
+
+  /** The temp file, once created and until closed. */
+  public T temp() {
+    return temp;
   }
 
   public void removeStaleTemp() throws CrashSafeOverwriteException {

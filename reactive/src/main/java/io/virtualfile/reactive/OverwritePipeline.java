@@ -6,6 +6,7 @@ import io.virtualfile.internal.OverwriteProtocol;
 import io.virtualfile.internal.StepFailure;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
@@ -16,11 +17,13 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The crash-safe overwrite as one non-blocking pipeline. The steps, their order, validation and what a
- * failure means are {@link OverwriteProtocol}'s; this class only decides where each step runs:
- * validation, stale-temp removal, temp creation, fsync, close and rename on the blocking scheduler; the
- * write on the IO threads; the rename and the directory fsync through a {@link DirectorySyncer}, which
- * shares directory fsyncs between concurrent overwrites in the same directory.
+ * The crash-safe overwrite as one non-blocking pipeline of stages. The steps, their order ({@link
+ * OverwriteProtocol#describe}), validation and what a failure means are {@link OverwriteProtocol}'s; this
+ * class only makes each stage a Mono and decides where it runs: the blocking steps on one worker of the
+ * engine's step scheduler (its IO threads by default, so that consecutive stages run on one thread with
+ * no hand-off), the write on the IO threads, the rename and the directory fsync through a {@link
+ * DirectorySyncer}, which shares directory fsyncs between concurrent overwrites in one directory.
+ * Cancellation is checked between stages.
  *
  * <h2>Cancellation</h2>
  * The pipeline runs detached from its subscriber. Cancelling (or a {@code timeout}) before the rename
@@ -90,7 +93,6 @@ final class OverwritePipeline {
     private final Scheduler onWorker = Schedulers.fromExecutor(task -> worker.schedule(task));
     private volatile boolean cancelled;
     private OverwriteProtocol<? extends AsyncTempFile> protocol;
-    private AsyncTempFile temp;
 
     Run(Path finalPath, Path tmpPath, Publisher<ByteBuffer> content) {
       this.finalPath = finalPath;
@@ -104,19 +106,36 @@ final class OverwritePipeline {
         cancelSignal.tryEmitEmpty();
       });
       Mono<Void> chain =
-          step(Step.REMOVE_STALE_TEMP, () -> {
-                protocol = OverwriteProtocol.prepare(ops, temps, finalPath, tmpPath);
-                protocol.removeStaleTemp();
-              })
-              .then(step(Step.CREATE_TEMP, () -> temp = protocol.createTemp()))
-              .then(gated(Step.WRITE, Mono.defer(this::write)))
-              .then(step(Step.SYNC_TEMP, () -> protocol.syncTemp()))
-              .then(step(Step.CLOSE_TEMP, () -> protocol.closeTemp()))
-              // Once the rename has started, cancellation is ignored: the new content is visible and must
-              // be made durable.
-              .then(gated(Step.RENAME, Mono.defer(() -> directorySyncer
-                  .renameThenSync(protocol.directory(), protocol::rename)
-                  .subscribeOn(onWorker))))
+          OverwriteProtocol.describe(new OverwriteProtocol.Stages<Mono<Void>>() {
+                @Override
+                public Mono<Void> blocking(Step step, OverwriteProtocol.StepAction action) {
+                  return step(step, () -> {
+                    if (protocol == null) { // the first stage validates, on the worker
+                      protocol = OverwriteProtocol.prepare(ops, temps, finalPath, tmpPath);
+                    }
+                    action.run();
+                  });
+                }
+
+                @Override
+                public Mono<Void> write() {
+                  return gated(Step.WRITE, Mono.defer(Run.this::write));
+                }
+
+                // Once the rename has started, cancellation is ignored: the new content is visible and
+                // must be made durable.
+                @Override
+                public Mono<Void> renameAndSyncParent() {
+                  return gated(Step.RENAME, Mono.defer(() -> directorySyncer
+                      .renameThenSync(protocol.directory(), protocol::rename)
+                      .subscribeOn(onWorker)));
+                }
+
+                @Override
+                public Mono<Void> sequence(List<Mono<Void>> stages) {
+                  return Flux.concat(stages).then();
+                }
+              }, () -> protocol)
               .onErrorMap(StepFailure.class, e -> protocol.failed(e.step(), e.getCause()));
       chain.subscribe(
           null,
@@ -157,7 +176,7 @@ final class OverwritePipeline {
       return Flux.from(content)
           // A duplicate: the content's buffers are not consumed, so a re-subscription (a retry after
           // a timeout, say) writes them whole again instead of installing an empty file.
-          .concatMap(buf -> temp.write(buf.duplicate(), position.getAndAdd(buf.remaining())), 0)
+          .concatMap(buf -> protocol.temp().write(buf.duplicate(), position.getAndAdd(buf.remaining())), 0)
           .takeUntilOther(cancelSignal.asMono())
           .then()
           .onErrorResume(e -> blocking(() -> {
