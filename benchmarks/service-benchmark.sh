@@ -41,6 +41,7 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
 fi
 
 mkdir -p "$WORK" "$RESULTS"
+rm -f "$WORK"/run*   # outputs of an earlier run
 FIGURES=$WORK/figures.tsv
 SERVERS=$WORK/servers.tsv
 : > "$FIGURES"
@@ -59,6 +60,7 @@ trap cleanup EXIT
 
 # start_server VERSION LOG: starts the server JVM and waits until it listens; sets server_pid.
 start_server() {
+  : > "$2"   # emptied here, not by the background job's redirection, which may come after the grep below
   # shellcheck disable=SC2086
   java $JAVA_OPTS -cp "$JAR" io.virtualfile.benchmarks.service.BlobServer "$1" "$PORT" "$DIR" > "$2" 2>&1 &
   server_pid=$!
@@ -106,7 +108,8 @@ sample_fds() {
 # wrk_load WORKLOAD SECONDS [--latency]
 wrk_load() {
   wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$2"s --timeout "$WRK_TIMEOUT" ${3:-} \
-    -s "benchmarks/wrk/$1.lua" "http://127.0.0.1:$PORT" -- "$BLOBS"
+    -s "benchmarks/wrk/$1.lua" "http://127.0.0.1:$PORT" -- "$BLOBS" \
+    || { echo "wrk failed ($1 against the server on port $PORT)" >&2; return 1; }
 }
 
 # parse_wrk FILE: rps, p99 in ms, requests, non-2xx, socket errors connect, read, write, timeout

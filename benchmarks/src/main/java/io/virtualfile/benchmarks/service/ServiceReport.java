@@ -107,7 +107,10 @@ public final class ServiceReport {
       }
     }
     md.append("\n## Ratios of the medians\n\n");
-    md.append("req/s ratio > 1 and p99 ratio < 1 favour the first of the two.\n\n");
+    md.append("req/s ratio > 1 and p99 ratio < 1 favour the first of the two. wrk is a closed loop (each "
+        + "connection sends its next request when the last is answered) that saturates the server, so a "
+        + "version's latency follows its throughput and the load on the cores; the p99 of versions with "
+        + "very different throughput is not a like-for-like comparison.\n\n");
     md.append("| workload | req/s virtualfile/usual | p99 virtualfile/usual | req/s usual/memory | p99 usual/memory |\n");
     md.append("|---|---:|---:|---:|---:|\n");
     for (String w : WORKLOADS) {
@@ -143,8 +146,12 @@ public final class ServiceReport {
           .append(r.idleFds()).append(" | ").append(String.format(Locale.ROOT, "%.1f", r.load())).append(" |\n");
     }
     md.append("\n## Each server's stop line\n\n");
-    md.append("Requests the server counted as failed, and for virtualfile its channel cache's counters "
-        + "over all three workloads and their warm-ups.\n\n");
+    md.append("Requests that ended in an error at the server, and for virtualfile its channel cache's "
+        + "counters, over all three workloads and their warm-ups. A failure the server counts but wrk does "
+        + "not is a request whose client had gone: at the end of each wrk run (warm-ups included) wrk "
+        + "closes its connections with up to 64 requests in flight, and cancelling the usual version's "
+        + "PUT interrupts its `boundedElastic` thread inside the file IO (`ClosedByInterruptException`; "
+        + "the temp file is removed). A cancelled virtualfile overwrite ends without an error.\n\n");
     md.append("| run | version | at stop |\n|---:|---|---|\n");
     for (String s : servers) {
       String[] f = s.split("\t", 3);
