@@ -132,6 +132,7 @@ parse_wrk() {
 }
 
 started=$(date +%s)
+started_at=$(date -u '+%Y-%m-%d %H:%M')
 for ((run = 1; run <= RUNS; run++)); do
   # Each run starts with the next version, so no version always runs first or last.
   order=()
@@ -175,6 +176,7 @@ setup+=" --latency\` (wrk $wrk_version); workloads in the order GET uniform,"
 setup+=" GET hot (90 % of requests to 100 ids, 10 % uniform), PUT (random id, 4–16 KiB random body); the"
 setup+=" first version of each run rotates (run 1: ${VERSIONS[*]})."
 cp "$FIGURES" "$RESULTS/service.tsv"
-java -cp "$JAR" io.virtualfile.benchmarks.service.ServiceReport "$FIGURES" "$SERVERS" "$setup" > "$RESULTS/service.md"
+java -Dmeasured="$started_at–$(date -u +%H:%M) UTC" -cp "$JAR" io.virtualfile.benchmarks.service.ServiceReport \
+  "$FIGURES" "$SERVERS" "$setup" > "$RESULTS/service.md"
 cat "$RESULTS/service.md"
 echo "Written: $RESULTS/service.md, $RESULTS/service.tsv"

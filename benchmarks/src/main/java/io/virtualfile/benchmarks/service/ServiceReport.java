@@ -22,6 +22,7 @@ import java.util.stream.Collectors;
  *
  * FIGURES.tsv has one line per run, workload and version (the columns of {@link Row}); SERVERS.tsv one
  * line per server started (run, version, its stop line); SETUP is a sentence on the load settings.
+ * {@code -Dmeasured=} gives the time of the measurement for the report's date (default: now).
  */
 public final class ServiceReport {
   static final List<String> WORKLOADS = List.of("get-uniform", "get-hot", "put");
@@ -79,15 +80,17 @@ public final class ServiceReport {
         .append(System.getProperty("os.version")).append("  \n");
     md.append("JDK: ").append(System.getProperty("java.version")).append(" (")
         .append(System.getProperty("java.vm.name")).append(")  \n");
-    md.append("Date: ").append(ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z")))
-        .append("  \n");
+    md.append("Date: ").append(System.getProperty("measured",
+        ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z")))).append("  \n");
     md.append("Setup: ").append(setup).append("\n\n");
     md.append("The load generator (wrk) and the server share the machine's cores: wrk's own CPU use is in "
         + "every figure, for every version alike. Peak fds: the most entries seen in the server's "
         + "`/proc/<pid>/fd`, sampled every 50 ms during the measured run (idle: at start, before any "
         + "load; it includes the JVM's own descriptors and the jar). Errors: wrk's non-2xx responses plus "
         + "socket errors (connect, read, write, timeout). Load: the machine's 1-minute load average as each "
-        + "measured run ended; above the core count, other processes were competing for the cores too.\n\n");
+        + "measured run ended. It counts the benchmark's own runnable threads too (wrk's and the "
+        + "server's), so it exceeds the core count even when nothing else runs; figures taken at a much "
+        + "higher load had other processes competing for the cores.\n\n");
 
     md.append("## Medians of ").append(runs).append(runs == 1 ? " run" : " runs").append("\n\n");
     md.append("| workload | version | req/s | p99 latency | errors | peak fds (idle) | load |\n");
