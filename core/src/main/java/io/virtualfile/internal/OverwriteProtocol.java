@@ -140,6 +140,14 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
     return new OverwriteProtocol<>(ops, temps, finalPath, tmp, dir, permissions, claimed);
   }
 
+  /**
+   * Whether an overwrite in this process holds {@code tmpPath}: it does until it has finished, its
+   * cleanup included. For tests that must know a cancelled overwrite has ended.
+   */
+  public static boolean claimed(Path tmpPath) {
+    return CLAIMED_TEMPS.contains(tmpPath.toAbsolutePath().normalize());
+  }
+
   private static boolean sameDirectory(Path a, Path b) {
     return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
   }

@@ -64,15 +64,18 @@ class ClockCacheTest {
     ClockCache<FakeChannel> cache = new ClockCache<>(2, Duration.ofSeconds(10));
     Slot<FakeChannel> a = cache.install(new FakeChannel());
     cache.install(new FakeChannel());
-    CompletableFuture<Slot<FakeChannel>> waiter =
-        CompletableFuture.supplyAsync(() -> {
-          try {
-            return cache.install(new FakeChannel());
-          } catch (IOException e) {
-            throw new RuntimeException(e);
-          }
-        });
-    Thread.sleep(100);
+    CompletableFuture<Slot<FakeChannel>> waiter = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        waiter.complete(cache.install(new FakeChannel()));
+      } catch (Throwable e) {
+        waiter.completeExceptionally(e);
+      }
+    });
+    t.start();
+    while (t.getState() != Thread.State.TIMED_WAITING) { // parked in the slot wait: no slot was free
+      Thread.onSpinWait();
+    }
     assertThat(waiter).isNotDone();
     FakeChannel evicted = a.channel();
     a.unpin();

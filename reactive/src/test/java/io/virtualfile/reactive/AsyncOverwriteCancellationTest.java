@@ -79,8 +79,9 @@ class AsyncOverwriteCancellationTest {
         assertThat(tmp).as("the temp exists while paused").exists();
       }
       d.dispose();
-      await("temp removed", () -> !Files.exists(tmp));
-      Thread.sleep(50); // nothing else may happen afterwards
+      // The claim on the temp path is released last, once the cleanup is done: then the run has ended.
+      await("the cancelled overwrite ended", () -> !io.virtualfile.internal.OverwriteProtocol.claimed(tmp));
+      assertThat(tmp).doesNotExist();
       assertThat(Files.readString(f)).isEqualTo("old");
       assertThat(entries()).containsExactly("meta");
       assertThat(ops.directorySyncs.get()).isZero();

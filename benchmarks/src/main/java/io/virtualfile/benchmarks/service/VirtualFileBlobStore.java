@@ -19,7 +19,9 @@ final class VirtualFileBlobStore implements BlobStore {
   private static final int CACHE_CAPACITY = 128; // the default, written out
 
   private final BlobSet blobs;
-  private final AsyncFileIo io = AsyncFileIo.builder().cacheCapacity(CACHE_CAPACITY).build();
+  /** The engine's defaults; {@code -DmaxIoThreads=N} sets that bound, to compare. */
+  private final AsyncFileIo io = AsyncFileIo.builder().cacheCapacity(CACHE_CAPACITY)
+      .maxIoThreads(Integer.getInteger("maxIoThreads", 64)).build();
 
   VirtualFileBlobStore(BlobSet blobs) {
     this.blobs = blobs;
