@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.virtualfile.CrashSafeOverwriteException.Step;
 import io.virtualfile.internal.JdkFileOps;
+import io.virtualfile.internal.OverwriteProtocol;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +81,7 @@ class AsyncOverwriteCancellationTest {
       }
       d.dispose();
       // The claim on the temp path is released last, once the cleanup is done: then the run has ended.
-      await("the cancelled overwrite ended", () -> !io.virtualfile.internal.OverwriteProtocol.claimed(tmp));
+      await("the cancelled overwrite ended", () -> !OverwriteProtocol.claimed(tmp));
       assertThat(tmp).doesNotExist();
       assertThat(Files.readString(f)).isEqualTo("old");
       assertThat(entries()).containsExactly("meta");
