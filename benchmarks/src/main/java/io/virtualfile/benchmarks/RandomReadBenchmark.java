@@ -79,7 +79,8 @@ public class RandomReadBenchmark {
       bufs[i] = ByteBuffer.allocateDirect(BLOCK);
     }
     int threads = Runtime.getRuntime().availableProcessors();
-    engine = AsyncFileIo.builder().ioThreads(threads).build();
+    engine = AsyncFileIo.builder().ioThreads(threads)
+        .maxIoThreads(Integer.getInteger("maxIoThreads", 64)).build();
     virtualFile = AsyncVirtualFile.open(path, engine, StandardOpenOption.READ).block();
     // The same kind and size of pool as the engine's.
     sameExecutor = new IoThreadPool(threads, "benchmark-io-");

@@ -41,11 +41,17 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>Threads that follow the device</h2>
  * An IO task blocks its thread in the kernel for as long as the device takes, so a fixed number of
- * threads caps how many reads the device sees at once. Rule: a task that goes to the shared queue
- * behind another waiting task, while no IO thread is parked, starts an <em>extra</em> IO thread, up to
- * {@code maxThreads} in all; an extra thread retires once it has found no task for {@code keepAlive}. The {@code threads} core threads never
- * retire. A chain of IO issued from inside signals stays on its own thread's slot and starts nothing, so
- * page-cached work keeps the core threads busy without waking or creating others.
+ * threads caps how many reads the device sees at once. A worker counts as <em>blocked</em> while its
+ * current task has run longer than {@value #BLOCKED_MICROS} µs: a page-cached 4 KiB read or an open
+ * takes a few µs, a read from the device tens of µs or more. Rule: when tasks wait in the shared queue,
+ * no worker is parked and a worker is blocked, an <em>extra</em> IO thread starts, up to {@code
+ * maxThreads} in all. It is checked when a task is queued, and by a worker whose task just ran that
+ * long. An extra thread retires once it has found no task for {@code keepAlive}, or once it has run
+ * {@value #RETIRE_AFTER_SHORT_TASKS} short tasks in a row while another worker is parked (its chain goes
+ * back to the shared queue, where that worker takes it): a
+ * preempted worker can look blocked, and extra threads that only take turns on the cores with page-cached
+ * work slow it down. The {@code threads} core threads never retire. Short tasks start nothing, however many wait: page-cached work stays on
+ * the core threads, where extra threads would only take turns on the same cores.
  *
  * <p>Thread-safe. {@link #shutdown()} rejects new tasks and lets the workers finish the queued ones;
  * {@link #shutdownNow()} also interrupts them and returns the tasks that never ran. A task that throws
@@ -54,6 +60,14 @@ import java.util.concurrent.locks.LockSupport;
 public final class IoThreadPool extends AbstractExecutorService {
   /** Slot tasks a worker runs in a row before it serves the shared queue. */
   static final int FAIRNESS_INTERVAL = 16;
+
+  /** A task that has run longer than this most likely waits in the kernel; see the class comment. */
+  static final long BLOCKED_MICROS = 50;
+
+  private static final long BLOCKED_NANOS = TimeUnit.MICROSECONDS.toNanos(BLOCKED_MICROS);
+
+  /** An extra worker that ran this many short tasks in a row is not needed; see the class comment. */
+  static final int RETIRE_AFTER_SHORT_TASKS = 64;
 
   /** How long a watcher sleeps between looks at the other workers' slots. */
   static final long WATCH_INTERVAL_MILLIS = 10;
@@ -226,9 +240,24 @@ public final class IoThreadPool extends AbstractExecutorService {
       // shutdown() came between the check and the offer, and the workers may have left already
       throw new RejectedExecutionException("the IO thread pool is shut down");
     }
-    if (!wakeOne() && othersWaiting && live.get() < workers.length()) {
-      addWorker(); // every thread is busy (maybe blocked in the kernel) and work piles up
+    if (!wakeOne() && othersWaiting && live.get() < workers.length() && anyBlocked()) {
+      addWorker(); // threads are blocked in the kernel and work piles up
     }
+  }
+
+  /** Whether some worker's current task has run long enough to count as blocked. */
+  private boolean anyBlocked() {
+    long now = System.nanoTime();
+    for (int i = 0; i < workers.length(); i++) {
+      Worker w = workers.get(i);
+      if (w != null) {
+        long since = w.taskStart;
+        if (since != 0 && now - since > BLOCKED_NANOS) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** Wakes one parked worker, if there is one; true if it did. */
@@ -334,8 +363,14 @@ public final class IoThreadPool extends AbstractExecutorService {
     /** Set by this worker, cleared by one compareAndSet (see PARKED and IoThreadPool#idle). */
     private volatile boolean parked;
 
+    /** When the current task started ({@code System.nanoTime()}), or 0 between tasks or when fixed. */
+    private volatile long taskStart;
+
     /** Tasks this worker has started; a watcher that sees it unchanged over an interval steals. */
     private volatile long started;
+
+    /** Owner-only: short tasks this extra worker ran in a row. */
+    private int shortStreak;
 
     /** Owner-only: slot tasks run in a row. */
     private int streak;
@@ -402,17 +437,45 @@ public final class IoThreadPool extends AbstractExecutorService {
             return;
           }
         }
-        runTask(task);
+        if (runTask(task)) {
+          // An extra that ran only short tasks for a while: hand our chain back and leave.
+          Runnable mine = takeNext();
+          retire();
+          if (mine != null) {
+            shared.offer(mine);
+            wakeOne();
+          }
+          return;
+        }
       }
     }
 
-    private void runTask(Runnable task) {
+    /** Runs {@code task}; true if this extra worker should retire now (see the class comment). */
+    private boolean runTask(Runnable task) {
       started++; // only this thread writes it
+      // Timed only where it matters: while the pool may grow, and on extras (which may retire).
+      boolean timed = isExtra() || live.get() < workers.length();
+      long start = timed ? System.nanoTime() : 0;
+      taskStart = start;
       try {
         task.run();
       } catch (Throwable t) {
         getUncaughtExceptionHandler().uncaughtException(this, t);
       }
+      taskStart = 0;
+      if (!timed) {
+        return false;
+      }
+      boolean blocked = System.nanoTime() - start > BLOCKED_NANOS;
+      if (blocked && idle.get() == 0 && !shared.isEmpty() && live.get() < workers.length()) {
+        addWorker(); // we were blocked, and work still waits for a thread: follow the device
+      }
+      if (!isExtra()) {
+        return false;
+      }
+      shortStreak = blocked ? 0 : shortStreak + 1;
+      // Only with a parked worker to take our chain over: else the chain would wait for a blocked one.
+      return shortStreak >= RETIRE_AFTER_SHORT_TASKS && idle.get() > 0;
     }
 
     private Runnable nextTask() {

@@ -361,7 +361,10 @@ class IoThreadPoolTest {
     }
   }
 
-  /** Blocking tasks from outside: the device would see only the core threads' reads without extras. */
+  /**
+   * Tasks that block, submitted while earlier ones stay blocked (1 ms apart, far longer than the time a
+   * task must run to count as blocked): without extras the device would see only the core threads'.
+   */
   @Test
   void blockedThreadsWithWorkWaiting_startExtraThreadsUpToTheBound_whichRetireWhenIdle()
       throws Exception {
@@ -373,6 +376,7 @@ class IoThreadPoolTest {
     CountDownLatch fiveRunning = new CountDownLatch(5);
     CountDownLatch allDone = new CountDownLatch(8);
     for (int i = 0; i < 8; i++) {
+      Thread.sleep(1);
       pool.execute(() -> {
         maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
         fiveRunning.countDown();
@@ -423,5 +427,67 @@ class IoThreadPoolTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxThreads < threads: 2 < 4");
     assertThatThrownBy(() -> new IoThreadPool(1, 2, -1, "x"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("keepAlive < 0");
+  }
+
+  /**
+   * Many short tasks from outside, all waiting at once (page-cached work): no extra thread lasts. (A
+   * worker preempted in the middle of a task looks blocked and may start one; it retires after its
+   * short tasks, or after the keep-alive.)
+   */
+  @Test
+  void manyShortTasksWaiting_leaveNoExtraThreadBehind() throws Exception {
+    IoThreadPool pool = new IoThreadPool(2, 8, TimeUnit.MILLISECONDS.toNanos(100), "short-io-");
+    pools.add(pool);
+    int maxSeen = 0;
+    CountDownLatch done = new CountDownLatch(50_000);
+    for (int i = 0; i < 50_000; i++) {
+      pool.execute(done::countDown);
+      maxSeen = Math.max(maxSeen, pool.threads());
+    }
+    assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(maxSeen).as("extras started by short tasks").isLessThan(8);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (pool.threads() > 2 && System.nanoTime() < deadline) {
+      Thread.sleep(5); // the condition, not the sleep, is the proof
+    }
+    assertThat(pool.threads()).isEqualTo(2);
+  }
+
+  /**
+   * A chain of short tasks on an extra thread, while the core thread is blocked: the extra keeps the
+   * chain (handing it back would leave it to the blocked thread) and retires once idle.
+   */
+  @Test
+  void anExtraKeepsItsChainWhileTheCoreIsBlocked_andRetiresWhenIdle() throws Exception {
+    IoThreadPool pool = new IoThreadPool(1, 4, TimeUnit.MILLISECONDS.toNanos(100), "busy-io-");
+    pools.add(pool);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch chainDone = new CountDownLatch(1);
+    pool.execute(() -> { // blocks the core thread, so that the next tasks start an extra
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    Thread.sleep(1); // the core thread's task now counts as blocked
+    AtomicInteger left = new AtomicInteger(10_000);
+    Runnable[] step = new Runnable[1];
+    step[0] = () -> {
+      if (left.decrementAndGet() > 0) {
+        pool.execute(step[0]);
+      } else {
+        chainDone.countDown();
+      }
+    };
+    pool.execute(() -> {});
+    pool.execute(step[0]); // queued behind another task while the only worker is blocked: an extra
+    assertThat(chainDone.await(10, TimeUnit.SECONDS)).as("the chain finished").isTrue();
+    release.countDown();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (pool.threads() > 1 && System.nanoTime() < deadline) {
+      Thread.sleep(5); // the condition, not the sleep, is the proof
+    }
+    assertThat(pool.threads()).isEqualTo(1);
   }
 }
