@@ -135,10 +135,12 @@ public final class AsyncFileIo implements AutoCloseable {
 
     /**
      * IO threads at most, core and extra (default 64, or {@link #ioThreads(int)} if that is more).
-     * When every IO thread is busy (blocked in the kernel on a device-bound read or an fsync, say) and
-     * IO keeps arriving from outside the IO threads, extra IO threads start, so that the device sees
-     * more operations at once; IO issued from inside signals stays on its own thread and starts none.
-     * Set it to {@link #ioThreads(int)}'s value for a fixed pool.
+     * When an IO thread's operation has run longer than a page-cached one would (50 µs: it is blocked
+     * in the kernel on a device-bound read or an fsync, say), no IO thread is idle and more IO waits,
+     * an extra IO thread starts, so that the device sees more operations at once. An extra thread
+     * retires after {@link #ioThreadKeepAlive(Duration)} without work, or once it runs only short
+     * operations while another IO thread is idle, so page-cached work stays on the {@link
+     * #ioThreads(int)} core threads. Set this to {@link #ioThreads(int)}'s value for a fixed pool.
      *
      * @throws IllegalArgumentException if {@code n < 1}
      */
