@@ -132,7 +132,7 @@ public final class AsyncVirtualFile {
    * <pre>{@code
    * Mono<ByteBuffer> header = AsyncVirtualFile.using(path, io, Set.of(READ), file -> {
    *   ByteBuffer b = ByteBuffer.allocate(16);
-   *   return file.readExactAt(b, 0).thenReturn(b.flip());
+   *   return file.readExactAt(b, 0).then(Mono.fromSupplier(b::flip));
    * });
    * }</pre>
    */

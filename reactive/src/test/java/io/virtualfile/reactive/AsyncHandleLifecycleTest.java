@@ -225,4 +225,19 @@ class AsyncHandleLifecycleTest {
       assertThat(entries).as("no temp file was created").containsExactly(path);
     }
   }
+
+  /** The README's example, as written there: the buffer is flipped after the read, not at assembly. */
+  @Test
+  void readmeUsingExample_readsTheHeader() {
+    StepVerifier.create(AsyncVirtualFile.using(path, io, Set.of(READ), file -> {
+          ByteBuffer b = ByteBuffer.allocate(4);
+          return file.readExactAt(b, 2).then(Mono.fromSupplier(b::flip));
+        }))
+        .assertNext(b -> {
+          byte[] got = new byte[b.remaining()];
+          b.get(got);
+          assertThat(new String(got, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("2345");
+        })
+        .verifyComplete();
+  }
 }
