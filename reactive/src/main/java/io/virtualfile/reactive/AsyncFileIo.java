@@ -80,7 +80,7 @@ public final class AsyncFileIo implements AutoCloseable {
 
   /**
    * The process-wide engine: IO threads as many as available processors, a channel cache of {@value
-   * #MAX_OPEN_FILES_PROPERTY} (default 128), {@link Schedulers#boundedElastic()} for blocking steps.
+   * #MAX_OPEN_FILES_PROPERTY} (default 128), up to 64 IO threads while threads block in the kernel.
    * It cannot be closed; its threads are daemons.
    */
   public static synchronized AsyncFileIo shared() {
@@ -239,8 +239,9 @@ public final class AsyncFileIo implements AutoCloseable {
    *
    * <ul>
    *   <li>Blocking steps (validation, stale-temp removal, temp creation, fsync, close, rename, directory
-   *       fsync) run on the blocking scheduler; the write runs on the IO threads. Completion is signalled
-   *       on the blocking scheduler.</li>
+   *       fsync) run one after another on one worker of {@link Builder#blockingScheduler(Scheduler)}
+   *       (the IO threads by default); the write runs on the IO threads. Completion is signalled on the
+   *       thread that finished the directory fsync.</li>
    *   <li>Directory fsyncs are shared: overwrites in one directory that finish their renames while a
    *       directory fsync runs join the next one (group commit), which starts after their renames, so
    *       each overwrite's rename is covered by an fsync that started after it.</li>

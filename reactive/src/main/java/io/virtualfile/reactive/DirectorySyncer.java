@@ -19,7 +19,7 @@ interface DirectorySyncer {
   }
 
   /**
-   * Runs {@code rename} (blocking: subscribe on a blocking scheduler), then completes when a directory
+   * Runs {@code rename} (blocking: subscribe where blocking is allowed), then completes when a directory
    * fsync of {@code dir} that started after the rename has completed. A failed rename fails with its
    * own error; a failed directory fsync with a {@link io.virtualfile.internal.StepFailure} at {@link
    * Step#OPEN_PARENT} or {@link Step#SYNC_PARENT}.

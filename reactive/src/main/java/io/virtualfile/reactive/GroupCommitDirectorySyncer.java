@@ -81,7 +81,7 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
     this.gate = gate;
   }
 
-  /** Signals arrive on the blocking scheduler. */
+  /** Signals arrive on the thread that finished the batch's fsync (the step scheduler's). */
   @Override
   public Mono<Void> renameThenSync(Path dir, Rename rename) {
     Path key = dir.toAbsolutePath().normalize();

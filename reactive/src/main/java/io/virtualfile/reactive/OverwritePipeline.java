@@ -85,8 +85,9 @@ final class OverwritePipeline {
     private final Sinks.Empty<Void> cancelSignal = Sinks.empty();
 
     /**
-     * One worker of the blocking scheduler for all of this run's blocking steps: consecutive steps then
-     * run back to back on one thread instead of waking a different thread for each.
+     * One worker of the step scheduler (the IO threads by default) for all of this run's blocking steps:
+     * consecutive steps then run back to back on one thread instead of waking a different thread for
+     * each.
      */
     private final Scheduler.Worker worker = blocking.createWorker();
 
