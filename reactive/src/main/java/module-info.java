@@ -1,10 +1,13 @@
 /**
- * virtualfile reactive: {@link io.virtualfile.reactive.AsyncVirtualFile}, Mono/Flux positional IO over
- * {@link java.nio.channels.AsynchronousFileChannel} on a bounded engine.
+ * virtualfile reactive: {@link io.virtualfile.reactive.AsyncVirtualFile}, Mono/Flux positional IO on a
+ * bounded engine ({@link io.virtualfile.reactive.AsyncFileIo}).
  */
 module io.virtualfile.reactive {
   requires transitive io.virtualfile;
   requires transitive reactor.core;
   requires transitive org.reactivestreams;
   exports io.virtualfile.reactive;
+  // The engine boundary: not API, for the engines this project ships.
+  exports io.virtualfile.reactive.spi to io.virtualfile.uring;
+  uses io.virtualfile.reactive.spi.EngineProvider;
 }

@@ -3,10 +3,11 @@ package io.virtualfile.reactive;
 import io.virtualfile.internal.ClockCache;
 import io.virtualfile.internal.FileOps;
 import io.virtualfile.internal.JdkFileOps;
-import io.virtualfile.reactive.internal.IoThreadPool;
+import io.virtualfile.reactive.spi.EngineChannel;
+import io.virtualfile.reactive.spi.EngineSettings;
+import io.virtualfile.reactive.spi.IoEngine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousFileChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,21 +22,24 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The IO engine behind {@link AsyncVirtualFile}: a bounded pool of IO threads, a bounded cache of
- * {@link AsynchronousFileChannel}s, and the scheduler on which blocking steps run.
+ * The IO engine behind {@link AsyncVirtualFile}: IO threads, a bounded cache of open files, and the
+ * crash-safe overwrite.
  *
  * <ul>
+ *   <li><b>Engine.</b> Chosen when it is built ({@link Builder#engine(Engine)}); {@link #engine()} says
+ *       which one runs. {@link Engine#THREADS} runs on every JDK and system: each read or write is a
+ *       positional {@link java.nio.channels.FileChannel} call on an IO thread. Other engines come from
+ *       their own artifacts (see {@link Engine}).</li>
  *   <li><b>IO threads.</b> A pool of {@link Builder#ioThreads(int)} core daemon threads named {@code
  *       virtualfile-io-N}, which grows to at most {@link Builder#maxIoThreads(int)} while IO waits for
  *       busy threads (device-bound reads block their thread in the kernel) and shrinks back after
- *       {@link Builder#ioThreadKeepAlive(Duration)}, is handed to {@link AsynchronousFileChannel#open(Path, Set, ExecutorService,
- *       java.nio.file.attribute.FileAttribute[])}; the JDK's unbounded default pool is never used. The
- *       positional reads and writes run there and their results are signalled from there. An operation
- *       started from an IO thread (from inside a signal) runs next on that same thread, without waking
- *       another one: a read loop costs no thread hand-off per read.</li>
- *   <li><b>Channel cache.</b> At most {@link Builder#cacheCapacity(int)} channels are open, on the same
+ *       {@link Builder#ioThreadKeepAlive(Duration)}. Reads and writes run there and their results are
+ *       signalled from there. An operation started from an IO thread (from inside a signal) runs next
+ *       on that same thread, without waking another one: a read loop costs no thread hand-off per
+ *       read.</li>
+ *   <li><b>Open-file cache.</b> At most {@link Builder#cacheCapacity(int)} files are open, on the same
  *       clock cache as core's {@link io.virtualfile.OpenFileCache} (see its Javadoc for what the bound
- *       means, and for the wait when every channel is pinned by an operation in flight).</li>
+ *       means, and for the wait when every entry is pinned by an operation in flight).</li>
  *   <li><b>Where the steps that block run.</b> Opening and reopening files, {@code force}, {@code
  *       size}, {@code truncate} and {@code close} run on the IO threads, as part of the operation they
  *       belong to. The overwrite's steps (create, fsync, rename, directory fsync) run on {@link
@@ -43,36 +47,54 @@ import reactor.core.scheduler.Schedulers;
  *       one thread. Never on a subscriber's thread.</li>
  * </ul>
  *
- * <p>Thread-safe. {@link #close()} closes the cached channels (after operations in flight on them) and
+ * <p>Thread-safe. {@link #close()} closes the cached files (after operations in flight on them) and
  * stops the IO threads; it does not dispose a scheduler it was given. Close it only once its overwrites
  * have completed: an overwrite still writing its temp file when the IO threads stop fails at {@code
  * WRITE} and leaves the final file untouched.
  */
 public final class AsyncFileIo implements AutoCloseable {
+  /** The IO engines. */
+  public enum Engine {
+    /** io_uring where it works (Linux, JDK 22+, {@code virtualfile-uring} present), else {@link #THREADS}. */
+    AUTO,
+    /**
+     * Linux io_uring through the FFM API: needs JDK 22 or later, the {@code
+     * io.virtualfile:virtualfile-uring} artifact, and a kernel and sandbox that allow io_uring.
+     */
+    IO_URING,
+    /** Positional {@link java.nio.channels.FileChannel} calls on IO threads. Runs everywhere. */
+    THREADS
+  }
+
   /** System property that sets the channel cache capacity of {@link #shared()}. */
   public static final String MAX_OPEN_FILES_PROPERTY = "virtualfile.async.maxOpenFiles";
 
   private static AsyncFileIo shared; // guarded by AsyncFileIo.class
 
+  private final IoEngine engine;
+  private final Engine engineKind;
   private final ExecutorService ioExecutor;
   private final Scheduler ioScheduler;
-  private final ClockCache<AsynchronousFileChannel> cache;
+  private final ClockCache<EngineChannel> cache;
   private final Scheduler blocking;
   private final boolean isShared;
   private final OverwritePipeline overwrites;
 
   private AsyncFileIo(Builder b, boolean isShared) {
     this.cache = new ClockCache<>(b.cacheCapacity, b.pinWait);
-    int maxIoThreads = Math.max(b.ioThreads, b.maxIoThreads);
-    this.ioExecutor = b.executorDecorator.apply(new IoThreadPool(
-        b.ioThreads, maxIoThreads, b.ioThreadKeepAlive.toNanos(), "virtualfile-io-"));
+    EngineSettings settings = new EngineSettings(b.ioThreads, Math.max(b.ioThreads, b.maxIoThreads),
+        b.ioThreadKeepAlive, "virtualfile-io-");
+    EngineSelection.Started started = EngineSelection.start(b.engine, settings, b.executorDecorator);
+    this.engine = started.engine();
+    this.engineKind = started.kind();
+    this.ioExecutor = engine.ioThreads();
     this.ioScheduler = Schedulers.fromExecutor(ioExecutor);
     this.blocking = b.blockingScheduler != null ? b.blockingScheduler : ioScheduler;
     this.isShared = isShared;
     this.overwrites =
         new OverwritePipeline(
             b.fileOps,
-            AsyncChannelTempFile.factory(ioExecutor),
+            EngineTempFile.factory(engine),
             blocking,
             new GroupCommitDirectorySyncer(b.fileOps, blocking, b.syncGate),
             b.stepGate);
@@ -117,8 +139,19 @@ public final class AsyncFileIo implements AutoCloseable {
     private OverwritePipeline.StepGate stepGate = OverwritePipeline.StepGate.OPEN;
     private DirectorySyncer.SyncGate syncGate = dir -> Mono.empty();
     private FileOps fileOps = JdkFileOps.INSTANCE;
+    private Engine engine = Engine.AUTO;
 
     private Builder() {}
+
+    /**
+     * The engine to run (default {@link Engine#AUTO}). {@link #build()} fails with {@link
+     * UnsupportedOperationException}, giving the reason, if an engine asked for by name cannot run
+     * here.
+     */
+    public Builder engine(Engine engine) {
+      this.engine = Objects.requireNonNull(engine, "engine");
+      return this;
+    }
 
     /**
      * IO threads that run positional reads and writes (default: available processors).
@@ -226,6 +259,11 @@ public final class AsyncFileIo implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Starts the engine and its IO threads.
+     *
+     * @throws UnsupportedOperationException if the {@link #engine(Engine)} asked for cannot run here
+     */
     public AsyncFileIo build() {
       return new AsyncFileIo(this, false);
     }
@@ -351,7 +389,7 @@ public final class AsyncFileIo implements AutoCloseable {
     try {
       cache.close();
     } finally {
-      ioExecutor.shutdown();
+      engine.shutdown();
     }
   }
 
@@ -365,7 +403,12 @@ public final class AsyncFileIo implements AutoCloseable {
     return new io.virtualfile.FileClosedException("the AsyncFileIo is closed: " + this);
   }
 
-  ClockCache<AsynchronousFileChannel> cache() {
+  /** The engine that runs: {@link Engine#IO_URING} or {@link Engine#THREADS}, never {@link Engine#AUTO}. */
+  public Engine engine() {
+    return engineKind;
+  }
+
+  ClockCache<EngineChannel> cache() {
     return cache;
   }
 
@@ -384,9 +427,8 @@ public final class AsyncFileIo implements AutoCloseable {
   }
 
   /** Opens {@code path} on the IO threads. Blocking. */
-  AsynchronousFileChannel openChannel(Path path, Set<? extends OpenOption> options)
-      throws IOException {
-    return AsynchronousFileChannel.open(path, options, ioExecutor);
+  EngineChannel openChannel(Path path, Set<? extends OpenOption> options) throws IOException {
+    return engine.open(path, options);
   }
 
   @Override

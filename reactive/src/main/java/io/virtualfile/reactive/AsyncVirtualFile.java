@@ -3,9 +3,9 @@ package io.virtualfile.reactive;
 import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.OpenOptions;
 import io.virtualfile.internal.Slot;
+import io.virtualfile.reactive.spi.EngineChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousFileChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -22,8 +22,8 @@ import reactor.util.context.Context;
 /**
  * A virtual file with non-blocking, positional IO as {@link Mono} and {@link Flux}.
  *
- * <p>Like core's {@link io.virtualfile.VirtualFile} it is not bound to a descriptor: its {@link
- * AsynchronousFileChannel} lives in its {@link AsyncFileIo}'s bounded cache and is reopened by path
+ * <p>Like core's {@link io.virtualfile.VirtualFile} it is not bound to a descriptor: its open file
+ * (a channel of the {@link AsyncFileIo}'s engine) lives in that engine's bounded cache and is reopened by path
  * after eviction. Options follow {@link io.virtualfile.VirtualFile}'s rules (no {@code APPEND}; {@code
  * CREATE}, {@code CREATE_NEW}, {@code TRUNCATE_EXISTING} apply only on the first open; {@code
  * DELETE_ON_CLOSE} acts at {@link #close()}).
@@ -69,10 +69,10 @@ import reactor.util.context.Context;
  */
 public final class AsyncVirtualFile {
   private final AsyncFileIo io;
-  private final CachedFile<AsynchronousFileChannel> file;
+  private final CachedFile<EngineChannel> file;
   private final OpenOptions options;
 
-  private AsyncVirtualFile(AsyncFileIo io, CachedFile<AsynchronousFileChannel> file, OpenOptions options) {
+  private AsyncVirtualFile(AsyncFileIo io, CachedFile<EngineChannel> file, OpenOptions options) {
     this.io = io;
     this.file = file;
     this.options = options;
@@ -102,7 +102,7 @@ public final class AsyncVirtualFile {
 
   static AsyncVirtualFile openNow(Path path, AsyncFileIo io, OpenOptions opts)
       throws IOException {
-    CachedFile<AsynchronousFileChannel> cached =
+    CachedFile<EngineChannel> cached =
         CachedFile.open(io.cache(), path,
             () -> io.openChannel(path, opts.firstOpen()),
             () -> io.openChannel(path, opts.reopen()),
@@ -286,7 +286,7 @@ public final class AsyncVirtualFile {
 
   /** The file's size. Runs on an IO thread. */
   public Mono<Long> size() {
-    return blockingCall(AsynchronousFileChannel::size);
+    return blockingCall(EngineChannel::size);
   }
 
   /** Truncates the file to {@code size} bytes (a larger size changes nothing). Blocking scheduler. */
@@ -433,13 +433,13 @@ public final class AsyncVirtualFile {
 
   @FunctionalInterface
   private interface BlockingChannelOp {
-    long apply(AsynchronousFileChannel channel) throws IOException;
+    long apply(EngineChannel channel) throws IOException;
   }
 
   /** Pins (reopening if needed), runs {@code op} and unpins, on an IO thread. */
   private Mono<Long> blockingCall(BlockingChannelOp op) {
     return Mono.fromCallable(() -> {
-      Slot<AsynchronousFileChannel> s = file.pin();
+      Slot<EngineChannel> s = file.pin();
       try {
         return op.apply(s.channel());
       } finally {

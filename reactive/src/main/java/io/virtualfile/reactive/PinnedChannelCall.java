@@ -2,9 +2,9 @@ package io.virtualfile.reactive;
 
 import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.Slot;
+import io.virtualfile.reactive.spi.EngineChannel;
+import io.virtualfile.reactive.spi.IoCompletion;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousFileChannel;
-import java.nio.channels.CompletionHandler;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import reactor.core.CoreSubscriber;
@@ -32,11 +32,11 @@ import reactor.core.publisher.Operators;
  * <h2>Pins</h2>
  * The pin is released exactly once, by whichever of these runs (only one can): the call's {@code
  * completed}, its {@code failed}, or the synchronous throw of starting it. Cancellation does
- * <em>not</em> release it: the channel may not be closed while the JDK still works on it, and the JDK
- * always calls the handler, so the pin is never leaked. See {@link Run} for the exactly-once rules.
+ * <em>not</em> release it: the channel may not be closed while the engine still works on it, and the
+ * engine always calls the completion, so the pin is never leaked. See {@link Run} for the exactly-once rules.
  */
 final class PinnedChannelCall extends Mono<Integer> {
-  private final CachedFile<AsynchronousFileChannel> file;
+  private final CachedFile<EngineChannel> file;
   private final Executor ioThreads;
   private final Runnable check;
   private final ByteBuffer buffer;
@@ -52,7 +52,7 @@ final class PinnedChannelCall extends Mono<Integer> {
    * @param discardAs what goes to the discard hook after a cancel (the caller's own buffer)
    */
   PinnedChannelCall(
-      CachedFile<AsynchronousFileChannel> file, Executor ioThreads, Runnable check, ByteBuffer buffer,
+      CachedFile<EngineChannel> file, Executor ioThreads, Runnable check, ByteBuffer buffer,
       int start, int limit, long position, boolean write, ByteBuffer discardAs) {
     this.file = file;
     this.ioThreads = ioThreads;
@@ -87,7 +87,7 @@ final class PinnedChannelCall extends Mono<Integer> {
    * of both sides seeing it).
    */
   private static final class Run extends OneValueSubscription<Integer>
-      implements CompletionHandler<Integer, Void> {
+      implements IoCompletion {
     private static final int NOT_STARTED = 0;
     private static final int STARTED = 1;
     private static final int FINISHED = 2;
@@ -103,7 +103,7 @@ final class PinnedChannelCall extends Mono<Integer> {
     private volatile int released;
 
     /** The pin to release; written before the call starts, read by the handler. */
-    private Slot<AsynchronousFileChannel> slot;
+    private Slot<EngineChannel> slot;
 
     Run(CoreSubscriber<? super Integer> actual, PinnedChannelCall call) {
       super(actual);
@@ -111,7 +111,7 @@ final class PinnedChannelCall extends Mono<Integer> {
     }
 
     void start() {
-      Slot<AsynchronousFileChannel> hit;
+      Slot<EngineChannel> hit;
       try {
         hit = call.file.tryPinCached();
       } catch (Throwable t) {
@@ -134,7 +134,7 @@ final class PinnedChannelCall extends Mono<Integer> {
       if (isCancelled()) {
         return; // the buffer was released by cancel(): IO never started
       }
-      Slot<AsynchronousFileChannel> pinned;
+      Slot<EngineChannel> pinned;
       try {
         pinned = call.file.pin();
       } catch (Throwable t) {
@@ -144,7 +144,7 @@ final class PinnedChannelCall extends Mono<Integer> {
       begin(pinned);
     }
 
-    private void begin(Slot<AsynchronousFileChannel> pinned) {
+    private void begin(Slot<EngineChannel> pinned) {
       if (!IO.compareAndSet(this, NOT_STARTED, STARTED)) { // cancelled first: the buffer is released
         pinned.unpin();
         return;
@@ -154,9 +154,9 @@ final class PinnedChannelCall extends Mono<Integer> {
       view.limit(call.limit).position(call.start);
       try {
         if (call.write) {
-          pinned.channel().write(view, call.position, null, this);
+          pinned.channel().write(view, call.position, this);
         } else {
-          pinned.channel().read(view, call.position, null, this);
+          pinned.channel().read(view, call.position, this);
         }
       } catch (Throwable t) { // read-only buffer, non-writable channel, rejected task, ...
         pinned.unpin();
@@ -180,14 +180,14 @@ final class PinnedChannelCall extends Mono<Integer> {
     }
 
     @Override
-    public void completed(Integer result, Void attachment) {
+    public void completed(int result) {
       slot.unpin();
       ioFinished();
       complete(result);
     }
 
     @Override
-    public void failed(Throwable error, Void attachment) {
+    public void failed(Throwable error) {
       slot.unpin();
       ioFinished();
       fail(error);

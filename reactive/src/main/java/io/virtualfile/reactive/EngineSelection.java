@@ -1,0 +1,77 @@
+package io.virtualfile.reactive;
+
+import io.virtualfile.reactive.AsyncFileIo.Engine;
+import io.virtualfile.reactive.internal.IoThreadPool;
+import io.virtualfile.reactive.spi.EngineProvider;
+import io.virtualfile.reactive.spi.EngineSettings;
+import io.virtualfile.reactive.spi.IoEngine;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.function.UnaryOperator;
+
+/**
+ * Starts the engine an {@link AsyncFileIo} asked for. {@link Engine#THREADS} is built in; other kinds
+ * come from an {@link EngineProvider} on the class or module path. Under {@link Engine#AUTO} an engine
+ * that cannot run here is passed over for the thread engine, and the reason is logged once per process
+ * (at {@code INFO}); asked for by name, it fails the build with that reason.
+ */
+final class EngineSelection {
+  private static final System.Logger LOG = System.getLogger(AsyncFileIo.class.getName());
+
+  /** The kinds {@link Engine#AUTO} tries before the thread engine, best first. */
+  private static final Engine[] PREFERRED = {Engine.IO_URING};
+
+  /** Fallback reasons already logged. */
+  private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+
+  /** An engine that runs, and its kind. */
+  record Started(IoEngine engine, Engine kind) {}
+
+  private EngineSelection() {}
+
+  /**
+   * @param decorator wraps the thread engine's executor (tests observe what runs on it)
+   * @throws UnsupportedOperationException if the engine asked for by name cannot run here
+   */
+  static Started start(
+      Engine requested, EngineSettings settings, UnaryOperator<ExecutorService> decorator) {
+    if (requested == Engine.THREADS) {
+      return threads(settings, decorator);
+    }
+    if (requested != Engine.AUTO) {
+      return new Started(provider(requested).start(settings), requested);
+    }
+    for (Engine kind : PREFERRED) {
+      try {
+        return new Started(provider(kind).start(settings), kind);
+      } catch (UnsupportedOperationException | ServiceConfigurationError e) {
+        String reason = kind + " engine not used, the thread engine runs instead: " + e.getMessage();
+        if (LOGGED.add(reason)) {
+          LOG.log(System.Logger.Level.INFO, reason);
+        }
+      }
+    }
+    return threads(settings, decorator);
+  }
+
+  private static Started threads(EngineSettings s, UnaryOperator<ExecutorService> decorator) {
+    ExecutorService pool = decorator.apply(new IoThreadPool(s.ioThreads(), s.maxIoThreads(),
+        s.ioThreadKeepAlive().toNanos(), s.threadNamePrefix()));
+    return new Started(new ThreadEngine(pool), Engine.THREADS);
+  }
+
+  /** The provider of {@code kind}, or an exception that says where to get one. */
+  private static EngineProvider provider(Engine kind) {
+    for (EngineProvider p : ServiceLoader.load(EngineProvider.class, EngineSelection.class.getClassLoader())) {
+      if (p.kind() == kind) {
+        return p;
+      }
+    }
+    throw new UnsupportedOperationException("no " + kind + " engine on the class or module path"
+        + (kind == Engine.IO_URING ? " (add io.virtualfile:virtualfile-uring; it needs JDK 22 or later)"
+            : ""));
+  }
+}

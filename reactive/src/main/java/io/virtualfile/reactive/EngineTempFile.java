@@ -1,0 +1,94 @@
+package io.virtualfile.reactive;
+
+import io.virtualfile.internal.FileOps;
+import io.virtualfile.internal.JdkFileOps;
+import io.virtualfile.reactive.spi.EngineChannel;
+import io.virtualfile.reactive.spi.IoCompletion;
+import io.virtualfile.reactive.spi.IoEngine;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import reactor.core.publisher.Mono;
+
+/**
+ * The reactive overwrite's temp file: a channel of the engine's own (not cached: it lives for one
+ * overwrite), written asynchronously, synced and closed on an IO thread.
+ */
+final class EngineTempFile implements AsyncTempFile {
+  private final EngineChannel channel;
+
+  private EngineTempFile(EngineChannel channel) {
+    this.channel = channel;
+  }
+
+  /** Creates temp files on {@code engine}, with core's creation rules ({@code CREATE_NEW}, permissions). */
+  static FileOps.TempFiles<EngineTempFile> factory(IoEngine engine) {
+    return (Path path, Set<PosixFilePermission> permissions) ->
+        new EngineTempFile(JdkFileOps.createNewFile(path, permissions, engine::open));
+  }
+
+  @Override
+  public Mono<Void> write(ByteBuffer src, long position) {
+    if (!src.hasRemaining()) {
+      return Mono.empty();
+    }
+    return Mono.<Integer>create(sink -> channel.write(src, position, new IoCompletion() {
+          @Override
+          public void completed(int n) {
+            sink.success(n);
+          }
+
+          @Override
+          public void failed(Throwable e) {
+            sink.error(e);
+          }
+        }))
+        .flatMap(n -> write(src, position + n));
+  }
+
+  /**
+   * Blocking form, for {@link FileOps.TempFile}; the pipeline writes with {@link #write}. Waits for the
+   * engine, so it must not be called on an IO thread.
+   */
+  @Override
+  public void writeAll(ByteBuffer src) throws IOException {
+    long position = channel.size();
+    while (src.hasRemaining()) {
+      CompletableFuture<Integer> done = new CompletableFuture<>();
+      channel.write(src, position, new IoCompletion() {
+        @Override
+        public void completed(int n) {
+          done.complete(n);
+        }
+
+        @Override
+        public void failed(Throwable e) {
+          done.completeExceptionally(e);
+        }
+      });
+      try {
+        position += done.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while writing the temp file");
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+      }
+    }
+  }
+
+  @Override
+  public void sync() throws IOException {
+    channel.force(true);
+  }
+
+  @Override
+  public void close() throws IOException {
+    channel.close();
+  }
+}

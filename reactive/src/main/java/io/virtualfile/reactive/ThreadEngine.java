@@ -1,0 +1,122 @@
+package io.virtualfile.reactive;
+
+import io.virtualfile.reactive.spi.EngineChannel;
+import io.virtualfile.reactive.spi.IoCompletion;
+import io.virtualfile.reactive.spi.IoEngine;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * The engine that runs on every JDK: each read or write is a task on the IO threads (an {@link
+ * io.virtualfile.reactive.internal.IoThreadPool}, which adds threads while tasks block in the kernel)
+ * that makes the positional {@link FileChannel} call and then calls the completion, on that thread.
+ *
+ * <p>Interrupts: the IO threads belong to the engine, and a {@link FileChannel} closes itself when a
+ * thread blocked in it is interrupted. One channel serves many handles, so an interrupt (from user code
+ * running in a signal on an IO thread, say) must not close it: each call clears the thread's interrupt
+ * status first. The engine's own shutdown never interrupts.
+ */
+final class ThreadEngine implements IoEngine {
+  private final ExecutorService ioThreads;
+
+  ThreadEngine(ExecutorService ioThreads) {
+    this.ioThreads = ioThreads;
+  }
+
+  @Override
+  public ExecutorService ioThreads() {
+    return ioThreads;
+  }
+
+  @Override
+  public EngineChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
+      throws IOException {
+    return new Channel(FileChannel.open(path, options, attrs), ioThreads);
+  }
+
+  @Override
+  public void shutdown() {
+    ioThreads.shutdown();
+  }
+
+  /** Clears the interrupt status of the calling IO thread: see the class comment. */
+  static void ignoreInterrupt() {
+    Thread.interrupted();
+  }
+
+  private static final class Channel implements EngineChannel {
+    private final FileChannel channel;
+    private final ExecutorService ioThreads;
+
+    Channel(FileChannel channel, ExecutorService ioThreads) {
+      this.channel = channel;
+      this.ioThreads = ioThreads;
+    }
+
+    @Override
+    public void read(ByteBuffer dst, long position, IoCompletion completion) {
+      submit(() -> {
+        ignoreInterrupt();
+        return channel.read(dst, position);
+      }, completion);
+    }
+
+    @Override
+    public void write(ByteBuffer src, long position, IoCompletion completion) {
+      submit(() -> {
+        ignoreInterrupt();
+        return channel.write(src, position);
+      }, completion);
+    }
+
+    private interface Transfer {
+      int run() throws IOException;
+    }
+
+    private void submit(Transfer transfer, IoCompletion completion) {
+      try {
+        ioThreads.execute(() -> {
+          int n;
+          try {
+            n = transfer.run();
+          } catch (Throwable t) {
+            completion.failed(t);
+            return;
+          }
+          completion.completed(n);
+        });
+      } catch (Throwable rejected) { // the engine is shut down
+        completion.failed(rejected);
+      }
+    }
+
+    @Override
+    public long size() throws IOException {
+      ignoreInterrupt();
+      return channel.size();
+    }
+
+    @Override
+    public void truncate(long size) throws IOException {
+      ignoreInterrupt();
+      channel.truncate(size);
+    }
+
+    @Override
+    public void force(boolean metaData) throws IOException {
+      ignoreInterrupt();
+      channel.force(metaData);
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+}
