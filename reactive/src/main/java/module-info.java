@@ -9,5 +9,6 @@ module io.virtualfile.reactive {
   exports io.virtualfile.reactive;
   // The engine boundary: not API, for the engines this project ships.
   exports io.virtualfile.reactive.spi to io.virtualfile.uring;
+  exports io.virtualfile.reactive.internal to io.virtualfile.uring;
   uses io.virtualfile.reactive.spi.EngineProvider;
 }
