@@ -7,6 +7,7 @@ package io.virtualfile;
  * @param hits operations that found their file's descriptor still cached
  * @param misses descriptors opened: first opens and reopens after eviction
  * @param evictions cached descriptors closed to make room for another file
- * @param openHandles descriptors the cache holds open now (at most its capacity)
+ * @param openHandles descriptors the cache holds open now (at most its capacity), including shared
+ *     descriptors kept after their last handle closed
  */
 public record CacheStats(long hits, long misses, long evictions, int openHandles) {}

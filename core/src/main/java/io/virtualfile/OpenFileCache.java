@@ -13,6 +13,16 @@ import java.util.Objects;
  * Victims are chosen by a clock (second chance): a hand sweeps the slots, skips pinned ones, clears the
  * reference bit of recently used ones, and takes the first idle unreferenced slot.
  *
+ * <h2>Shared descriptors</h2>
+ * Virtual files of one path opened with the same options share one descriptor, unless their options
+ * give each its own: {@code CREATE_NEW}, {@code TRUNCATE_EXISTING} or {@code DELETE_ON_CLOSE} ({@code
+ * CREATE} of a file that exists shares). An open of a path whose descriptor is cached costs one {@code
+ * stat} (to check that the path still names that file) and no open. A shared descriptor stays cached
+ * after its last virtual file closes, until it is evicted or its file is replaced by an overwrite
+ * through this library: a service that opens a file per request reopens nothing while the file stays
+ * in the cache. One consequence: the space of a file deleted by other means is freed only once its
+ * descriptor leaves the cache (at most {@code capacity} such files are held).
+ *
  * <h2>What "bounded" means</h2>
  * The slots hold at most {@code capacity} descriptors. A file is opened before it claims a slot, so while
  * {@code k} reopens are in progress the process may briefly hold {@code capacity + k} descriptors of this

@@ -109,24 +109,19 @@ public final class VirtualFile implements AutoCloseable {
       throws IOException {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(cache, "cache");
-    return open(path, cache, OpenOptions.of(options), FileChannel::open);
+    return open(path, cache, OpenOptions.of(options), JDK);
   }
 
   /** Opens a channel; a seam for tests that need a misbehaving channel. */
   @FunctionalInterface
-  interface ChannelOpener {
-    FileChannel open(Path path, Set<? extends OpenOption> options) throws IOException;
-  }
+  interface ChannelOpener extends CachedFile.PathOpener<FileChannel> {}
+
+  /** One object: it is part of the key under which handles share a descriptor. */
+  private static final ChannelOpener JDK = FileChannel::open;
 
   static VirtualFile open(Path path, OpenFileCache cache, OpenOptions opts, ChannelOpener opener)
       throws IOException {
-    CachedFile<FileChannel> file =
-        CachedFile.open(
-            cache.slots(),
-            path,
-            () -> opener.open(path, opts.firstOpen()),
-            () -> opener.open(path, opts.reopen()),
-            opts.deleteOnClose());
+    CachedFile<FileChannel> file = CachedFile.open(cache.slots(), path, opts, opener);
     OpenOptions checked;
     try {
       checked = opts.aligned(path);
@@ -393,8 +388,9 @@ public final class VirtualFile implements AutoCloseable {
 
   /**
    * Closes this handle without waiting for its operations in flight: later operations fail with {@link
-   * FileClosedException} (a {@link ClosedChannelException}); operations in flight finish, and the cached
-   * descriptor is closed by whichever finishes last (now, if none is in flight). With {@code
+   * FileClosedException} (a {@link ClosedChannelException}); operations in flight finish. A descriptor
+   * of its own is closed by whichever finishes last (now, if none is in flight); a shared one stays in
+   * the cache for the other virtual files and later opens of its file (see {@link OpenFileCache}). With {@code
    * DELETE_ON_CLOSE} the file is deleted, if its path still names the file this handle opened: a file
    * that replaced it since (by a library overwrite or otherwise) is not deleted, since the opened file is
    * already unlinked and an overwrite's acknowledged content must stay. Idempotent.

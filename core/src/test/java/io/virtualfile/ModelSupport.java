@@ -1,5 +1,7 @@
 package io.virtualfile;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
@@ -66,6 +68,26 @@ final class ModelSupport {
   static long descriptorsOpen() {
     String[] fds = FDS.toFile().list();
     return fds == null ? -1 : fds.length;
+  }
+
+  /**
+   * Once every handle is closed: the cache may keep descriptors for the next opens of their files (at
+   * most its capacity), but every descriptor open under {@code dir} is one of those, and closing the
+   * cache closes them all.
+   */
+  static void checkClosedHandlesLeaveOnlyCachedDescriptors(OpenFileCache cache, Path dir) {
+    int cached = cache.stats().openHandles();
+    assertThat(cached).as("descriptors cached once every handle is closed")
+        .isBetween(0, cache.capacity());
+    long open = descriptorsUnder(dir);
+    if (open >= 0) {
+      assertThat(open).as("descriptors open under the test dir once every handle is closed")
+          .isEqualTo(cached);
+    }
+    cache.close();
+    assertThat(cache.stats().openHandles()).as("descriptors cached after the cache closed").isZero();
+    assertThat(descriptorsUnder(dir)).as("descriptors open under the test dir after the cache closed")
+        .isIn(-1L, 0L);
   }
 
   /**

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -107,8 +108,21 @@ class VirtualFileBadInputTest {
   }
 
   @Test
-  void close_releasesTheDescriptor() throws Exception {
+  void close_keepsTheDescriptorCached_forTheNextOpenOfTheFile() throws Exception {
     VirtualFile f = VirtualFile.open(path, cache, READ);
+    f.close();
+    assertThat(cache.stats().openHandles()).isEqualTo(1);
+    long misses = cache.stats().misses();
+    try (VirtualFile again = VirtualFile.open(path, cache, READ)) {
+      assertThat(again.readAt(ByteBuffer.allocate(1), 0)).isEqualTo(1);
+    }
+    assertThat(cache.stats().misses()).as("opened and read without opening the file").isEqualTo(misses);
+  }
+
+  @Test
+  void close_ofAHandleThatCreatedItsFile_releasesTheDescriptor() throws Exception {
+    VirtualFile f = VirtualFile.open(path.resolveSibling("new"), cache,
+        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     assertThat(cache.stats().openHandles()).isEqualTo(1);
     f.close();
     assertThat(cache.stats().openHandles()).isZero();

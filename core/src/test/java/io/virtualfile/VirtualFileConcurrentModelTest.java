@@ -704,10 +704,7 @@ class VirtualFileConcurrentModelTest {
         h.vf.close();
         h.open = false;
       }
-      assertThat(cache.stats().openHandles()).as("descriptors cached once every handle is closed")
-          .isZero();
-      assertThat(ModelSupport.descriptorsUnder(dir)).as("descriptors open under the test dir at the end")
-          .isIn(-1L, 0L);
+      ModelSupport.checkClosedHandlesLeaveOnlyCachedDescriptors(cache, dir);
     }
 
     void dispose() {

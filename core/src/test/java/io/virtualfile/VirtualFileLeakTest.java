@@ -47,8 +47,9 @@ class VirtualFileLeakTest {
     Path path = Files.writeString(dir.resolve("leaky"), "x");
     try (OpenFileCache cache = OpenFileCache.create(8)) {
       openAndForget(path, cache, 1_000);
-      gcUntil("every leaked handle closed",
-          () -> OpenFileRegistry.registered(path) == 0 && cache.stats().openHandles() == 0);
+      gcUntil("every leaked handle closed", () -> OpenFileRegistry.registered(path) == 0);
+      assertThat(cache.stats().openHandles()).as("one descriptor, shared, kept for the next open")
+          .isEqualTo(1);
     }
   }
 
@@ -69,7 +70,6 @@ class VirtualFileLeakTest {
       assertThat(OpenFileRegistry.registered(path)).isEqualTo(1);
       f.close();
       assertThat(OpenFileRegistry.registered(path)).isZero();
-      assertThat(cache.stats().openHandles()).isZero();
     }
   }
 }

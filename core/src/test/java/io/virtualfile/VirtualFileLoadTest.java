@@ -87,7 +87,7 @@ class VirtualFileLoadTest {
       assertThat(verified).isEqualTo(THREADS * OPS_PER_THREAD);
       CacheStats stats = cache.stats();
       assertThat(stats.evictions()).as("the load really evicted").isGreaterThan(1_000);
-      assertThat(stats.openHandles()).isZero();
+      assertThat(stats.openHandles()).as("descriptors kept for later opens").isLessThanOrEqualTo(CAPACITY);
       if (canCount) {
         assertThat(maxAbove.get())
             .as("descriptors above baseline (cache capacity %d)", CAPACITY)

@@ -8,6 +8,7 @@ import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -62,6 +63,22 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class ClockCache<C extends Closeable> {
   private static final System.Logger LOG = System.getLogger(ClockCache.class.getName());
+
+  /** Who bound a slot: told when its binding loses the slot. */
+  @FunctionalInterface
+  interface Owner {
+    /**
+     * The binding {@code tag} lost its slot (evicted, or retired and now closed). Called on the thread
+     * that closed the descriptor, after the slot was released; it must not block.
+     */
+    void lost(long tag);
+  }
+
+  /**
+   * The bindings that handles of one file may share, by share key ({@link FileBinding#shareKey}). An
+   * entry lives while its binding has handles or a descriptor in this cache: see {@link FileBinding}.
+   */
+  final ConcurrentHashMap<Object, FileBinding<C>> shared = new ConcurrentHashMap<>();
 
   /** Process-wide so that a tag can never be reused by another binding, in any cache. */
   private static final AtomicLong TAGS = new AtomicLong();
@@ -157,17 +174,17 @@ public final class ClockCache<C extends Closeable> {
    * Binds {@code channel} to a slot chosen by the clock and returns that slot pinned once for the
    * caller. If no slot can be had the channel is closed and the failure thrown; it is never leaked.
    */
-  Slot<C> install(C channel) throws IOException {
+  Slot<C> install(C channel, Owner owner) throws IOException {
     misses.increment();
     try {
-      return claimAndBind(channel);
+      return claimAndBind(channel, owner);
     } catch (IOException | RuntimeException | Error e) {
       closeReporting(channel, e);
       throw e;
     }
   }
 
-  private Slot<C> claimAndBind(C channel) throws IOException {
+  private Slot<C> claimAndBind(C channel, Owner owner) throws IOException {
     final int n = slots.length;
     long deadline = 0;
     long parkNanos = 10_000;
@@ -188,23 +205,29 @@ public final class ClockCache<C extends Closeable> {
           continue;
         }
         C old = s.channel;
+        Owner oldOwner = s.owner;
+        long oldTag = s.tag;
         if (closed) { // close() is waiting for this lock: leave the slot dead, as close() would
           s.channel = null;
           s.tag = 0;
+          s.owner = null;
           s.unlock(Slot.DEAD);
           if (old != null) {
             open.decrementAndGet();
             closeEvicted(old);
+            tellLost(oldOwner, oldTag);
           }
           throw closedException();
         }
         s.channel = channel;
         s.tag = TAGS.incrementAndGet();
+        s.owner = owner;
         s.referenced = true;
         s.unlock(1);
         if (old != null) {
           evictions.increment();
           closeEvicted(old);
+          tellLost(oldOwner, oldTag);
         } else {
           open.incrementAndGet();
         }
@@ -252,13 +275,23 @@ public final class ClockCache<C extends Closeable> {
    */
   void reclaim(Slot<C> slot) {
     C c = slot.channel;
+    Owner owner = slot.owner;
+    long tag = slot.tag;
     slot.channel = null;
     slot.tag = 0;
+    slot.owner = null;
     slot.referenced = false;
     open.decrementAndGet();
     // Read after our lock was taken: either close() sees LOCKED and waits for us, or we see `closed`.
     slot.unlock(closed ? Slot.DEAD : 0);
     closeEvicted(c);
+    tellLost(owner, tag);
+  }
+
+  private static void tellLost(Owner owner, long tag) {
+    if (owner != null) {
+      owner.lost(tag);
+    }
   }
 
   /**
@@ -284,9 +317,13 @@ public final class ClockCache<C extends Closeable> {
         if (st == 0) {
           if (s.compareAndSetState(0, Slot.LOCKED)) {
             C c = s.channel;
+            Owner owner = s.owner;
+            long tag = s.tag;
             s.channel = null;
             s.tag = 0;
+            s.owner = null;
             s.unlock(Slot.DEAD);
+            tellLost(owner, tag);
             if (c != null) {
               open.decrementAndGet();
               try {

@@ -25,14 +25,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * #deleteIfSame} of it, runs; so the handles of a path learn of its replacements one at a time and in
  * the order the renames took effect, and a handle's identity always names the file the path holds (or,
  * during a rename, the file it is about to hold). The lock is held for the rename syscall and the
- * notifications only; the notifications never wait (see {@link CachedFile#replaced}).
+ * notifications only; the notifications never wait (see {@link FileBinding#replaced}).
  *
  * <p>Paths are compared absolute and normalized; a file reached through a symbolic link or a hard link
- * under another name is a different entry. Handles are registered before their first open and removed
- * at close (a handle that becomes unreachable unclosed is closed by its cleaner). Thread-safe.
+ * under another name is a different entry. Bindings are registered before their first open and removed
+ * when they die (see {@link FileBinding}; a handle that becomes unreachable unclosed is closed by its
+ * cleaner). Thread-safe.
  */
 public final class OpenFileRegistry {
-  private static final ConcurrentHashMap<Path, Set<CachedFile<?>>> OPEN = new ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<Path, Set<FileBinding<?>>> OPEN = new ConcurrentHashMap<>();
 
   /** Striped: two paths may share a lock, which only serializes their renames. */
   private static final ReentrantLock[] LOCKS = new ReentrantLock[64];
@@ -55,27 +56,27 @@ public final class OpenFileRegistry {
     return path.toAbsolutePath().normalize();
   }
 
-  static void register(CachedFile<?> file) {
-    OPEN.compute(key(file.path()), (k, set) -> {
-      Set<CachedFile<?>> s = set == null ? ConcurrentHashMap.newKeySet() : set;
+  static void register(FileBinding<?> file) {
+    OPEN.compute(key(file.path), (k, set) -> {
+      Set<FileBinding<?>> s = set == null ? ConcurrentHashMap.newKeySet() : set;
       s.add(file);
       return s;
     });
   }
 
-  static void unregister(CachedFile<?> file) {
-    OPEN.computeIfPresent(key(file.path()), (k, set) -> {
+  static void unregister(FileBinding<?> file) {
+    OPEN.computeIfPresent(key(file.path), (k, set) -> {
       set.remove(file);
       return set.isEmpty() ? null : set;
     });
   }
 
-  /** Handles registered now, for tests and leak checks. */
+  /** Open handles of {@code path} now, for tests and leak checks. */
   public static int registered(Path path) {
-    return OPEN.getOrDefault(key(path), Set.of()).size();
+    return OPEN.getOrDefault(key(path), Set.of()).stream().mapToInt(FileBinding::handles).sum();
   }
 
-  private static Set<CachedFile<?>> at(Path key) {
+  private static Set<FileBinding<?>> at(Path key) {
     return OPEN.getOrDefault(key, Set.of());
   }
 
@@ -103,18 +104,18 @@ public final class OpenFileRegistry {
     Path key = key(finalPath);
     ReentrantLock lock = lock(key, "rename over");
     try {
-      for (CachedFile<?> f : at(key)) {
+      for (FileBinding<?> f : at(key)) {
         f.expectReplacement(newKey);
       }
       try {
         move.run();
       } catch (IOException | RuntimeException | Error e) {
-        for (CachedFile<?> f : at(key)) {
+        for (FileBinding<?> f : at(key)) {
           f.replacementFailed();
         }
         throw e;
       }
-      for (CachedFile<?> f : at(key)) {
+      for (FileBinding<?> f : at(key)) {
         f.replaced(newKey);
       }
     } finally {

@@ -134,6 +134,17 @@ public final class OpenOptions {
     return deleteOnClose;
   }
 
+  /**
+   * Whether a handle with these options may share a descriptor opened earlier for the same path and
+   * reopen options, skipping its own first open: when that open could do nothing but open the existing
+   * file ({@code CREATE} does nothing to a file that exists), and the handle needs no file of its own
+   * ({@code DELETE_ON_CLOSE}).
+   */
+  public boolean shareable() {
+    return !deleteOnClose && !first.contains(StandardOpenOption.CREATE_NEW)
+        && !first.contains(StandardOpenOption.TRUNCATE_EXISTING);
+  }
+
   /** Checks the arguments of a positional read of {@code file}. */
   public void checkRead(Object file, ByteBuffer dst, long position) {
     Objects.requireNonNull(dst, "dst");

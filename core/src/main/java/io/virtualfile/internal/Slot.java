@@ -68,6 +68,9 @@ public final class Slot<C extends Closeable> {
   /** Written only under {@link #LOCKED}. {@code 0} when the slot is empty; real tags start at 1. */
   long tag;
 
+  /** Told when the binding {@link #tag} loses this slot; written only under {@link #LOCKED}. */
+  ClockCache.Owner owner;
+
   final int index;
 
   /** Closes retired descriptors when their last pin goes. */

@@ -47,11 +47,11 @@ class ClockCacheTest {
   @Test
   void allSlotsPinned_missWaitsThenFailsNamingTheCause() throws Exception {
     ClockCache<FakeChannel> cache = new ClockCache<>(2, Duration.ofMillis(200));
-    cache.install(new FakeChannel()); // pinned, never released
-    cache.install(new FakeChannel());
+    cache.install(new FakeChannel(), null); // pinned, never released
+    cache.install(new FakeChannel(), null);
     FakeChannel third = new FakeChannel();
     long start = System.nanoTime();
-    assertThatThrownBy(() -> cache.install(third))
+    assertThatThrownBy(() -> cache.install(third, null))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("all 2 descriptor slots stayed pinned");
     assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(200));
@@ -62,12 +62,12 @@ class ClockCacheTest {
   @Test
   void allSlotsPinned_missProceedsOnceAPinIsReleased() throws Exception {
     ClockCache<FakeChannel> cache = new ClockCache<>(2, Duration.ofSeconds(10));
-    Slot<FakeChannel> a = cache.install(new FakeChannel());
-    cache.install(new FakeChannel());
+    Slot<FakeChannel> a = cache.install(new FakeChannel(), null);
+    cache.install(new FakeChannel(), null);
     CompletableFuture<Slot<FakeChannel>> waiter = new CompletableFuture<>();
     Thread t = new Thread(() -> {
       try {
-        waiter.complete(cache.install(new FakeChannel()));
+        waiter.complete(cache.install(new FakeChannel(), null));
       } catch (Throwable e) {
         waiter.completeExceptionally(e);
       }
@@ -89,11 +89,11 @@ class ClockCacheTest {
   static List<Slot<FakeChannel>> threeSlotsSweptOnce(ClockCache<FakeChannel> cache) throws IOException {
     List<Slot<FakeChannel>> slots = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      Slot<FakeChannel> s = cache.install(new FakeChannel());
+      Slot<FakeChannel> s = cache.install(new FakeChannel(), null);
       s.unpin();
       slots.add(s);
     }
-    Slot<FakeChannel> d = cache.install(new FakeChannel()); // clears 0, 1, 2 and takes 0
+    Slot<FakeChannel> d = cache.install(new FakeChannel(), null); // clears 0, 1, 2 and takes 0
     d.unpin();
     assertThat(d).isSameAs(slots.get(0));
     return slots;
@@ -103,7 +103,7 @@ class ClockCacheTest {
   void unreferencedSlotUnderTheHand_isTheVictim() throws Exception {
     ClockCache<FakeChannel> cache = new ClockCache<>(3, Duration.ofSeconds(1));
     List<Slot<FakeChannel>> slots = threeSlotsSweptOnce(cache);
-    Slot<FakeChannel> e = cache.install(new FakeChannel());
+    Slot<FakeChannel> e = cache.install(new FakeChannel(), null);
     assertThat(e).isSameAs(slots.get(1));
   }
 
@@ -114,17 +114,17 @@ class ClockCacheTest {
     Slot<FakeChannel> b = slots.get(1);
     assertThat(cache.tryPin(b, b.tag())).isTrue(); // a hit sets the reference bit
     b.unpin();
-    Slot<FakeChannel> e = cache.install(new FakeChannel());
+    Slot<FakeChannel> e = cache.install(new FakeChannel(), null);
     assertThat(e).as("the recently used slot was spared").isSameAs(slots.get(2));
   }
 
   @Test
   void staleTag_doesNotPinSomeoneElsesDescriptor() throws Exception {
     ClockCache<FakeChannel> cache = new ClockCache<>(1, Duration.ofSeconds(1));
-    Slot<FakeChannel> s = cache.install(new FakeChannel());
+    Slot<FakeChannel> s = cache.install(new FakeChannel(), null);
     long oldTag = s.tag();
     s.unpin();
-    cache.install(new FakeChannel()).unpin();
+    cache.install(new FakeChannel(), null).unpin();
     assertThat(cache.tryPin(s, oldTag)).isFalse();
     assertThat(s.pins()).isZero();
   }
@@ -156,7 +156,7 @@ class ClockCacheTest {
             synchronized (locks[f]) {
               s = bound[f];
               if (s == null || !cache.tryPin(s, tags[f])) {
-                s = cache.install(new FakeChannel());
+                s = cache.install(new FakeChannel(), null);
                 bound[f] = s;
                 tags[f] = s.tag();
               }
@@ -198,8 +198,8 @@ class ClockCacheTest {
   @Test
   void close_doesNotWaitForAPin_andTheLastUnpinClosesTheDescriptor() throws Exception {
     ClockCache<FakeChannel> cache = new ClockCache<>(2, Duration.ofSeconds(1));
-    Slot<FakeChannel> pinned = cache.install(new FakeChannel());
-    Slot<FakeChannel> idle = cache.install(new FakeChannel());
+    Slot<FakeChannel> pinned = cache.install(new FakeChannel(), null);
+    Slot<FakeChannel> idle = cache.install(new FakeChannel(), null);
     FakeChannel idleChannel = idle.channel();
     idle.unpin();
     cache.close(); // returns at once, with a pin held
@@ -211,13 +211,13 @@ class ClockCacheTest {
     assertThat(c.closed).isTrue();
     assertThat(cache.openDescriptors()).isZero();
     assertThat(cache.tryPin(pinned, pinned.tag())).isFalse();
-    assertThatThrownBy(() -> cache.install(new FakeChannel())).hasMessageContaining("closed");
+    assertThatThrownBy(() -> cache.install(new FakeChannel(), null)).hasMessageContaining("closed");
   }
 
   @Test
   void retire_ofAPinnedBinding_refusesNewPins_andClosesAtTheLastUnpin() throws Exception {
     ClockCache<FakeChannel> cache = new ClockCache<>(1, Duration.ofSeconds(1));
-    Slot<FakeChannel> s = cache.install(new FakeChannel());
+    Slot<FakeChannel> s = cache.install(new FakeChannel(), null);
     long tag = s.tag();
     assertThat(cache.tryPin(s, tag)).isTrue(); // two operations in flight
     cache.retire(s, tag); // does not wait
@@ -228,7 +228,7 @@ class ClockCacheTest {
     s.unpin();
     assertThat(c.closed).isTrue();
     assertThat(cache.openDescriptors()).isZero();
-    Slot<FakeChannel> next = cache.install(new FakeChannel());
+    Slot<FakeChannel> next = cache.install(new FakeChannel(), null);
     assertThat(next).as("the emptied slot is reused").isSameAs(s);
     assertThat(cache.evictions()).as("nothing had to be evicted").isZero();
   }
@@ -236,10 +236,10 @@ class ClockCacheTest {
   @Test
   void retire_ofAStaleTag_leavesTheNewBindingAlone() throws Exception {
     ClockCache<FakeChannel> cache = new ClockCache<>(1, Duration.ofSeconds(1));
-    Slot<FakeChannel> s = cache.install(new FakeChannel());
+    Slot<FakeChannel> s = cache.install(new FakeChannel(), null);
     long oldTag = s.tag();
     s.unpin();
-    Slot<FakeChannel> again = cache.install(new FakeChannel());
+    Slot<FakeChannel> again = cache.install(new FakeChannel(), null);
     again.unpin();
     cache.retire(s, oldTag);
     assertThat(cache.tryPin(again, again.tag())).isTrue();
@@ -251,11 +251,11 @@ class ClockCacheTest {
   void allSlotsPinned_interruptedWaiter_failsAtOnceSayingSo_andKeepsItsInterruptStatus()
       throws Exception {
     ClockCache<FakeChannel> cache = new ClockCache<>(1, Duration.ofSeconds(30));
-    cache.install(new FakeChannel()); // pinned for good
+    cache.install(new FakeChannel(), null); // pinned for good
     CompletableFuture<Throwable> result = new CompletableFuture<>();
     Thread waiter = new Thread(() -> {
       try {
-        cache.install(new FakeChannel());
+        cache.install(new FakeChannel(), null);
         result.complete(null);
       } catch (Throwable t) {
         result.complete(Thread.currentThread().isInterrupted() ? t : new AssertionError("status lost", t));

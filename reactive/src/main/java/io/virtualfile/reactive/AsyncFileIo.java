@@ -1,5 +1,6 @@
 package io.virtualfile.reactive;
 
+import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.ClockCache;
 import io.virtualfile.internal.FileOps;
 import io.virtualfile.internal.JdkFileOps;
@@ -39,7 +40,9 @@ import reactor.core.scheduler.Schedulers;
  *       read.</li>
  *   <li><b>Open-file cache.</b> At most {@link Builder#cacheCapacity(int)} files are open, on the same
  *       clock cache as core's {@link io.virtualfile.OpenFileCache} (see its Javadoc for what the bound
- *       means, and for the wait when every entry is pinned by an operation in flight).</li>
+ *       means, for the wait when every entry is pinned by an operation in flight, and for which handles
+ *       share one open file: handles of one path with the same options do, and their file stays open in
+ *       the cache after the last closes, so that the next open of the path costs a {@code stat}).</li>
  *   <li><b>Where the steps that block run.</b> Opening and reopening files, {@code force}, {@code
  *       size}, {@code truncate} and {@code close} run on the IO threads, as part of the operation they
  *       belong to. The overwrite's steps (create, fsync, rename, directory fsync) run on {@link
@@ -76,6 +79,7 @@ public final class AsyncFileIo implements AutoCloseable {
   private final ExecutorService ioExecutor;
   private final Scheduler ioScheduler;
   private final ClockCache<EngineChannel> cache;
+  private final CachedFile.PathOpener<EngineChannel> opener;
   private final Scheduler blocking;
   private final boolean isShared;
   private final OverwritePipeline overwrites;
@@ -86,6 +90,7 @@ public final class AsyncFileIo implements AutoCloseable {
         b.ioThreadKeepAlive, "virtualfile-io-");
     EngineSelection.Started started = EngineSelection.start(b.engine, settings, b.executorDecorator);
     this.engine = started.engine();
+    this.opener = (path, options) -> engine.open(path, options);
     this.engineKind = started.kind();
     this.ioExecutor = engine.ioThreads();
     this.ioScheduler = Schedulers.fromExecutor(ioExecutor);
@@ -427,8 +432,9 @@ public final class AsyncFileIo implements AutoCloseable {
   }
 
   /** Opens {@code path} on the IO threads. Blocking. */
-  EngineChannel openChannel(Path path, Set<? extends OpenOption> options) throws IOException {
-    return engine.open(path, options);
+  /** Opens files on the engine; one object, part of the key under which handles share a channel. */
+  CachedFile.PathOpener<EngineChannel> opener() {
+    return opener;
   }
 
   @Override

@@ -102,11 +102,7 @@ public final class AsyncVirtualFile {
 
   static AsyncVirtualFile openNow(Path path, AsyncFileIo io, OpenOptions opts)
       throws IOException {
-    CachedFile<EngineChannel> cached =
-        CachedFile.open(io.cache(), path,
-            () -> io.openChannel(path, opts.firstOpen()),
-            () -> io.openChannel(path, opts.reopen()),
-            opts.deleteOnClose());
+    CachedFile<EngineChannel> cached = CachedFile.open(io.cache(), path, opts, io.opener());
     OpenOptions checked;
     try {
       checked = opts.aligned(path);
@@ -406,8 +402,9 @@ public final class AsyncVirtualFile {
 
   /**
    * Closes this file without waiting for its operations in flight: later operations fail with {@link
-   * io.virtualfile.FileClosedException}; the cached channel is closed when the last operation in flight
-   * on it finishes (at once if none is); with {@code DELETE_ON_CLOSE} the file is deleted if its path
+   * io.virtualfile.FileClosedException}; a channel of its own is closed when the last operation in
+   * flight on it finishes (at once if none is), and a shared one stays cached (see {@link
+   * AsyncFileIo}); with {@code DELETE_ON_CLOSE} the file is deleted if its path
    * still names the file this handle opened (see {@link io.virtualfile.VirtualFile#close()}). Runs on
    * an IO thread. Idempotent.
    *

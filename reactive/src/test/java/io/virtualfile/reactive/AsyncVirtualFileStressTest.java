@@ -108,7 +108,8 @@ class AsyncVirtualFileStressTest {
         assertThat(Files.readAllBytes(dir.resolve("f" + i))).as("file %d", i).isEqualTo(model[i]);
       }
       assertThat(io.stats().evictions()).isGreaterThan(1_000);
-      assertThat(io.stats().openHandles()).isZero();
+      assertThat(io.stats().openHandles()).as("descriptors kept for later opens")
+          .isLessThanOrEqualTo(io.cacheCapacity());
       if (canCount) {
         assertThat(maxAbove.get()).isLessThanOrEqualTo(ALLOWED_ABOVE_BASELINE);
       }

@@ -25,6 +25,9 @@ import reactor.core.publisher.Hooks;
  * closed.
  */
 class OpenCancelRaceTest {
+  /** Handles of one path share one descriptor, which the cache keeps after the last closes. */
+  private static final int SHARED_DESCRIPTOR = 1;
+
   @TempDir Path dir;
 
   @AfterEach
@@ -101,7 +104,8 @@ class OpenCancelRaceTest {
       captured.set(() -> {}); // later tasks (the closes of released handles) run normally
       assertThat(dropped).as("handles dropped to onNextDropped, never closed").isEmpty();
       AsyncHandleLifecycleTest.awaitTrue("every handle closed",
-          () -> OpenFileRegistry.registered(path) == 0 && io.stats().openHandles() == 0);
+          () -> OpenFileRegistry.registered(path) == 0
+            && io.stats().openHandles() <= SHARED_DESCRIPTOR);
     }
   }
 }
