@@ -309,7 +309,7 @@ public final class VirtualFile implements AutoCloseable {
   /**
    * Fills {@code dst} from {@code position}, looping over short reads.
    *
-   * @throws EOFException if the file ends first; {@code dst} then holds the bytes that were there
+   * @throws java.io.EOFException if the file ends first; {@code dst} then holds the bytes that were there
    */
   public void readExactAt(ByteBuffer dst, long position) throws IOException {
     checkRead(dst, position);

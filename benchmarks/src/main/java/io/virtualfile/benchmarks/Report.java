@@ -4,12 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import javax.imageio.ImageIO;
 
 /**
  * Turns JMH's JSON into the comparison: each row a candidate against its baseline from the same run, as
@@ -37,10 +30,20 @@ final class Report {
     NONE
   }
 
-  /** One row of the comparison. */
+  /**
+   * One row of the comparison.
+   *
+   * @param note what the row measures, for the table's "case" column
+   * @param label what is compared, for the chart (param included)
+   */
   record Comparison(
       String suite, String candidate, String baseline, String param, GoalKind goal, double bound,
-      String note) {}
+      String note, String label) {
+    /** The question the row answers, which places it in the chart. */
+    Chart.Group group() {
+      return suite.contains("Overwrite") ? Chart.Group.OVERWRITE : Chart.Group.PAGE_CACHED;
+    }
+  }
 
   static final String PKG = "io.virtualfile.benchmarks.";
 
@@ -48,54 +51,59 @@ final class Report {
 
   static {
     add("CacheBenchmark", "hitVirtualFile", "hitRawFileChannel", null, GoalKind.TIME_RATIO_AT_MOST, 1.15,
-        "cache hit, 4 KiB read");
+        "cache hit, 4 KiB read", "cache hit vs raw FileChannel.read");
     add("CacheBenchmark", "missVirtualFile", "missOpenReadClose", null, GoalKind.TIME_RATIO_AT_MOST, 1.2,
-        "10,000 files on 64 slots");
+        "10,000 files on 64 slots", "cache miss vs open-read-close");
     for (String inFlight : List.of("1", "32")) {
       boolean deep = inFlight.equals("32");
-      add("RandomReadBenchmark", "asyncVirtualFile", "rawAsyncChannelSameExecutor", "inFlight=" + inFlight,
-          GoalKind.TIME_RATIO_AT_MOST, deep ? 1.1 : 1.2, "4 KiB random reads");
-      add("RandomReadBenchmark", "asyncVirtualFile", "rawAsyncChannelJdkDefaultPool", "inFlight=" + inFlight,
-          deep ? GoalKind.SPEEDUP_AT_LEAST : GoalKind.NONE, deep ? 5.0 : 0, "vs the JDK's default pool");
-      add("RandomReadBenchmark", "asyncVirtualFile", "fileChannelOnBoundedElastic", "inFlight=" + inFlight,
-          GoalKind.NONE, 0, "vs FileChannel on boundedElastic");
-      add("RandomReadBenchmark", "asyncVirtualFile", "vertxAsyncFile", "inFlight=" + inFlight,
-          GoalKind.NONE, 0, "vs Vert.x AsyncFile");
-      add("RandomReadBenchmark", "asyncVirtualFile", "blockingFileChannel", "inFlight=" + inFlight,
-          GoalKind.NONE, 0, "vs blocking FileChannel.read, one thread");
-      add("RandomReadBenchmark", "rawAsyncChannelSameExecutor", "rawAsyncChannelThreadPoolExecutor",
-          "inFlight=" + inFlight, GoalKind.NONE, 0,
-          "the executor alone: raw channel on IoThreadPool vs on a ThreadPoolExecutor");
+      String p = "inFlight=" + inFlight;
+      String n = ", " + inFlight + " in flight";
+      add("RandomReadBenchmark", "asyncVirtualFile", "rawAsyncChannelSameExecutor", p,
+          GoalKind.TIME_RATIO_AT_MOST, deep ? 1.1 : 1.2, "4 KiB random reads", "random read vs raw channel" + n);
+      add("RandomReadBenchmark", "asyncVirtualFile", "rawAsyncChannelJdkDefaultPool", p,
+          deep ? GoalKind.SPEEDUP_AT_LEAST : GoalKind.NONE, deep ? 5.0 : 0, "vs the JDK's default pool",
+          "vs the JDK's default pool" + n);
+      add("RandomReadBenchmark", "asyncVirtualFile", "fileChannelOnBoundedElastic", p, GoalKind.NONE, 0,
+          "vs FileChannel on boundedElastic", "vs FileChannel on boundedElastic" + n);
+      add("RandomReadBenchmark", "asyncVirtualFile", "vertxAsyncFile", p, GoalKind.NONE, 0,
+          "vs Vert.x AsyncFile", "vs Vert.x AsyncFile" + n);
+      add("RandomReadBenchmark", "asyncVirtualFile", "blockingFileChannel", p, GoalKind.NONE, 0,
+          "vs blocking FileChannel.read, one thread", "vs blocking FileChannel.read, 1 thread" + n);
+      add("RandomReadBenchmark", "rawAsyncChannelSameExecutor", "rawAsyncChannelThreadPoolExecutor", p,
+          GoalKind.NONE, 0, "the executor alone: raw channel on IoThreadPool vs on a ThreadPoolExecutor",
+          "IoThreadPool vs ThreadPoolExecutor" + n);
     }
     add("StreamingBenchmark", "readAsyncVirtualFile", "readSpringDataBufferUtils", null, GoalKind.NONE, 0,
-        "256 MiB streaming read");
+        "256 MiB streaming read", "256 MiB read vs Spring DataBufferUtils");
     add("StreamingBenchmark", "readAsyncVirtualFile", "readBlockingFileChannel", null, GoalKind.NONE, 0,
-        "256 MiB streaming read");
+        "256 MiB streaming read", "256 MiB read vs blocking FileChannel");
     add("StreamingBenchmark", "writeAsyncVirtualFile", "writeSpringDataBufferUtils", null, GoalKind.NONE, 0,
-        "256 MiB streaming write");
+        "256 MiB streaming write", "256 MiB write vs Spring DataBufferUtils");
     add("StreamingBenchmark", "writeAsyncVirtualFile", "writeBlockingFileChannel", null, GoalKind.NONE, 0,
-        "256 MiB streaming write");
+        "256 MiB streaming write", "256 MiB write vs blocking FileChannel");
     for (String size : List.of("4096", "1048576")) {
       String p = "size=" + size;
+      String of = size.equals("4096") ? ", 4 KiB" : ", 1 MiB";
       add("OverwriteBenchmark", "virtualFileCrashSafeOverwrite", "handWrittenCrashSafe", p,
-          size.equals("4096") ? GoalKind.TIME_RATIO_AT_MOST : GoalKind.NONE, 1.05, "one overwrite");
+          size.equals("4096") ? GoalKind.TIME_RATIO_AT_MOST : GoalKind.NONE, 1.05, "one overwrite",
+          "VirtualFile vs hand-written" + of);
       add("OverwriteBenchmark", "asyncVirtualFileOverwrite", "handWrittenCrashSafe", p, GoalKind.NONE, 0,
-          "one overwrite, reactive");
+          "one overwrite, reactive", "reactive vs hand-written" + of);
       add("OverwriteBenchmark", "kafkaStyleNoDirectoryFsync", "handWrittenCrashSafe", p, GoalKind.NONE, 0,
-          "no directory fsync: the rename may be lost");
+          "no directory fsync: the rename may be lost", "unsafe, no directory fsync, vs hand-written" + of);
       add("OverwriteBenchmark", "truncateThenWriteNotCrashSafe", "handWrittenCrashSafe", p, GoalKind.NONE,
-          0, "not crash-safe: what safety costs");
+          0, "not crash-safe: what safety costs", "unsafe truncate-then-write vs hand-written" + of);
       add("ConcurrentOverwriteBenchmark", "asyncVirtualFileGroupCommit", "handWrittenOnSixteenThreads", p,
           size.equals("4096") ? GoalKind.SPEEDUP_AT_LEAST : GoalKind.NONE, 1.3,
-          "16 at once in one directory");
+          "16 at once in one directory", "16 at once: group commit vs 16 threads" + of);
       add("ConcurrentOverwriteBenchmark", "virtualFileOnSixteenThreads", "handWrittenOnSixteenThreads", p,
-          GoalKind.NONE, 0, "16 at once in one directory");
+          GoalKind.NONE, 0, "16 at once in one directory", "16 at once: VirtualFile vs hand-written" + of);
     }
   }
 
   private static void add(String suite, String candidate, String baseline, String param, GoalKind goal,
-      double bound, String note) {
-    COMPARISONS.add(new Comparison(suite, candidate, baseline, param, goal, bound, note));
+      double bound, String note, String label) {
+    COMPARISONS.add(new Comparison(suite, candidate, baseline, param, goal, bound, note, label));
   }
 
   /** A measured score. */
@@ -178,6 +186,15 @@ final class Report {
       }
     }
 
+    Chart.Bar bar(String source) {
+      Chart.Verdict verdict = c.goal() == GoalKind.NONE ? Chart.Verdict.NO_GOAL
+          : verdict().contains("missed") ? Chart.Verdict.MISSED : Chart.Verdict.MET;
+      String goal = c.goal() == GoalKind.NONE ? ""
+          : String.format(Locale.ROOT, " (goal ≥ %.2f×)",
+              c.goal() == GoalKind.SPEEDUP_AT_LEAST ? c.bound() : 1 / c.bound());
+      return new Chart.Bar(c.group(), c.label() + goal, speedup(), verdict, source);
+    }
+
     String goal() {
       switch (c.goal()) {
         case TIME_RATIO_AT_MOST:
@@ -190,16 +207,38 @@ final class Report {
     }
   }
 
+  /** The comparison's row, if this run measured both of its benchmarks. */
+  private Optional<Row> row(Comparison c) {
+    Optional<Score> cand = score(c.suite(), c.candidate(), c.param());
+    Optional<Score> base = score(c.suite(), c.baseline(), c.param());
+    return cand.isPresent() && base.isPresent()
+        ? Optional.of(new Row(c, cand.get(), base.get())) : Optional.empty();
+  }
+
   List<Row> rows() {
     List<Row> rows = new ArrayList<>();
     for (Comparison c : COMPARISONS) {
-      Optional<Score> cand = score(c.suite(), c.candidate(), c.param());
-      Optional<Score> base = score(c.suite(), c.baseline(), c.param());
-      if (cand.isPresent() && base.isPresent()) {
-        rows.add(new Row(c, cand.get(), base.get()));
-      }
+      row(c).ifPresent(rows::add);
     }
     return rows;
+  }
+
+  /**
+   * The chart's bars for every comparison, each from the first of {@code reports} that measured both
+   * of its benchmarks (a ratio never mixes two runs). {@code sources} names each report in the chart.
+   */
+  static List<Chart.Bar> bars(List<Report> reports, List<String> sources) {
+    List<Chart.Bar> bars = new ArrayList<>();
+    for (Comparison c : COMPARISONS) {
+      for (int i = 0; i < reports.size(); i++) {
+        Optional<Row> r = reports.get(i).row(c);
+        if (r.isPresent()) {
+          bars.add(r.get().bar(sources.get(i)));
+          break;
+        }
+      }
+    }
+    return bars;
   }
 
   /** How a score reads best: per read for batches, MiB/s for streams, as measured otherwise. */
@@ -264,64 +303,5 @@ final class Report {
           r.speedup(), r.goal(), r.verdict()));
     }
     return sb.toString();
-  }
-
-  /** A horizontal bar per row: the speed-up against the baseline, with 1× and the goal marked. */
-  void chart(Path png) throws IOException {
-    List<Row> rows = rows();
-    int rowHeight = 22;
-    int left = 560;
-    int width = 1100;
-    int top = 50;
-    int height = top + rows.size() * rowHeight + 40;
-    double max = 1.5;
-    for (Row r : rows) {
-      max = Math.max(max, Math.min(r.speedup(), 12));
-      if (r.c().goal() == GoalKind.SPEEDUP_AT_LEAST) {
-        max = Math.max(max, r.c().bound());
-      }
-    }
-    double scale = (width - left - 60) / max;
-    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = img.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-    g.setColor(Color.WHITE);
-    g.fillRect(0, 0, width, height);
-    g.setColor(Color.BLACK);
-    g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-    g.drawString("virtualfile vs baseline, same run: speed-up (baseline time / candidate time)", 10, 22);
-    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-    g.drawString(machine() + "; " + jdk + "; " + LocalDate.now(), 10, 40);
-    int x1 = left + (int) (1.0 * scale);
-    for (int i = 0; i < rows.size(); i++) {
-      Row r = rows.get(i);
-      int y = top + i * rowHeight;
-      Comparison c = r.c();
-      String label = c.candidate() + " vs " + c.baseline() + (c.param() == null ? "" : " [" + c.param() + "]");
-      g.setColor(Color.BLACK);
-      g.drawString(label, 10, y + 15);
-      double s = Math.min(r.speedup(), 12);
-      boolean missed = r.verdict().contains("missed");
-      g.setColor(missed ? new Color(0xD9534F) : c.goal() == GoalKind.NONE ? new Color(0x7A9CC6) : new Color(0x5CB85C));
-      g.fillRect(left, y + 4, (int) (s * scale), rowHeight - 8);
-      g.setColor(Color.BLACK);
-      g.drawString(String.format(Locale.ROOT, "%.2f×", r.speedup()), left + (int) (s * scale) + 4, y + 15);
-      if (c.goal() != GoalKind.NONE) {
-        double goalSpeed = c.goal() == GoalKind.SPEEDUP_AT_LEAST ? c.bound() : 1 / c.bound();
-        int gx = left + (int) (goalSpeed * scale);
-        g.setColor(new Color(0x333333));
-        g.setStroke(new BasicStroke(2));
-        g.drawLine(gx, y + 1, gx, y + rowHeight - 1);
-      }
-    }
-    g.setColor(Color.GRAY);
-    g.setStroke(new BasicStroke(1, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1, new float[] {4, 4}, 0));
-    g.drawLine(x1, top - 4, x1, top + rows.size() * rowHeight);
-    g.drawString("1× (same speed)", x1 - 40, top + rows.size() * rowHeight + 16);
-    g.drawString("green: goal met; red: goal missed; blue: no goal; black tick: the goal", 10,
-        top + rows.size() * rowHeight + 32);
-    g.dispose();
-    ImageIO.write(img, "png", png.toFile());
   }
 }

@@ -1,9 +1,15 @@
 package io.virtualfile.benchmarks.device;
 
+import io.virtualfile.benchmarks.Chart;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -11,7 +17,7 @@ import java.util.Set;
  * The figures of every run, and the Markdown report: reads/s of each reader at each number of reads
  * in flight (median, then each run), and the library's ratios to the JDK baselines.
  */
-final class DeviceReport {
+public final class DeviceReport {
   private final List<String> readers;
   private final List<Integer> inFlight;
   private final int runs;
@@ -102,6 +108,58 @@ final class DeviceReport {
 
   private static String cell(double v, String format) {
     return Double.isNaN(v) ? "–" : String.format(format, v);
+  }
+
+  /**
+   * The chart's bars from a report this class wrote: for each number of reads in flight, the library's
+   * reads/s against each other reader's, as the median of the per-run ratios (as in the report).
+   */
+  public static List<Chart.Bar> chartBars(Path markdown, String source) throws IOException {
+    Map<String, Map<Integer, double[]>> figures = new LinkedHashMap<>();
+    boolean inTable = false;
+    for (String line : Files.readAllLines(markdown)) {
+      if (line.startsWith("## ")) {
+        inTable = line.equals("## Reads per second");
+      } else if (inTable && line.startsWith("| ") && !line.startsWith("| reader ")) {
+        String[] cells = line.substring(2, line.length() - 2).split(" \\| ");
+        double[] perRun = new double[cells.length - 3]; // reader, in flight, median, then each run
+        for (int i = 0; i < perRun.length; i++) {
+          perRun[i] = cells[i + 3].equals("–") ? Double.NaN : Double.parseDouble(cells[i + 3]);
+        }
+        figures.computeIfAbsent(cells[0], r -> new LinkedHashMap<>()).put(Integer.valueOf(cells[1]), perRun);
+      }
+    }
+    String library = figures.keySet().stream().filter(r -> r.startsWith("virtualfile")).findFirst()
+        .orElseThrow(() -> new IOException(markdown + ": no virtualfile rows under \"## Reads per second\""));
+    List<Chart.Bar> bars = new ArrayList<>();
+    for (Map.Entry<Integer, double[]> depth : figures.get(library).entrySet()) {
+      int n = depth.getKey();
+      for (Map.Entry<String, Map<Integer, double[]>> other : figures.entrySet()) {
+        double[] theirs = other.getValue().get(n);
+        if (other.getKey().equals(library) || theirs == null) {
+          continue;
+        }
+        double[] ratios = new double[Math.min(theirs.length, depth.getValue().length)];
+        for (int i = 0; i < ratios.length; i++) {
+          ratios[i] = depth.getValue()[i] / theirs[i];
+        }
+        double median = median(ratios);
+        if (!Double.isNaN(median)) {
+          bars.add(new Chart.Bar(Chart.Group.DEVICE_BOUND, "vs " + readerName(other.getKey(), n) + ", " + n
+              + " in flight", median, Chart.Verdict.NO_GOAL, source));
+        }
+      }
+    }
+    return bars;
+  }
+
+  private static String readerName(String reader, int inFlight) {
+    switch (reader) {
+      case "afcDefaultPool": return "the JDK's default pool";
+      case "blockingThreads": return String.format(Locale.ROOT, "%d blocking thread%s", inFlight, inFlight == 1 ? "" : "s");
+      case "fio": return "fio (io_uring)";
+      default: return reader;
+    }
   }
 
   /** The median of the measured values (NaN if none). */

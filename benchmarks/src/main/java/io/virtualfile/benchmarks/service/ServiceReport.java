@@ -1,5 +1,6 @@
 package io.virtualfile.benchmarks.service;
 
+import io.virtualfile.benchmarks.Chart;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,8 +54,7 @@ public final class ServiceReport {
       System.err.println("usage: ServiceReport FIGURES.tsv SERVERS.tsv SETUP");
       System.exit(2);
     }
-    List<Row> rows = Files.readAllLines(Path.of(args[0])).stream()
-        .filter(l -> !l.isBlank() && !l.startsWith("#")).map(Row::parse).collect(Collectors.toList());
+    List<Row> rows = readFigures(Path.of(args[0]));
     List<String> servers = Files.readAllLines(Path.of(args[1]));
     System.out.print(markdown(rows, servers, args[2]));
   }
@@ -164,6 +164,29 @@ public final class ServiceReport {
       }
     }
     return md.toString();
+  }
+
+  private static List<Row> readFigures(Path figures) throws IOException {
+    return Files.readAllLines(figures).stream()
+        .filter(l -> !l.isBlank() && !l.startsWith("#")).map(Row::parse).collect(Collectors.toList());
+  }
+
+  /**
+   * The chart's bars from the figures file the script keeps ({@code service.tsv}): for each workload,
+   * virtualfile's req/s against the usual version's, as the ratio of the medians (as in the report).
+   */
+  public static List<Chart.Bar> chartBars(Path figures, String source) throws IOException {
+    List<Row> rows = readFigures(figures);
+    List<Chart.Bar> bars = new ArrayList<>();
+    for (String w : WORKLOADS) {
+      List<Row> ours = select(rows, w, "virtualfile");
+      List<Row> usual = select(rows, w, "usual");
+      if (!ours.isEmpty() && !usual.isEmpty()) {
+        bars.add(new Chart.Bar(Chart.Group.SERVICE, label(w) + " vs the usual way",
+            median(ours, Row::rps) / median(usual, Row::rps), Chart.Verdict.NO_GOAL, source));
+      }
+    }
+    return bars;
   }
 
   private static List<Row> select(List<Row> rows, String workload, String version) {

@@ -21,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * handler runs at the end of that task. Reactive code issues the next operation from that handler, so
  * most tasks are submitted <em>by an IO thread</em>. A {@link java.util.concurrent.ThreadPoolExecutor}
  * hands such a task to whichever worker is parked in its queue: one futex wake and one context switch
- * per operation, about 15 µs on the machines we measure, against about 2 µs for the read itself. Here
+ * per operation, several times what a page-cached read itself costs (benchmarks/RESULTS.md). Here
  * a task submitted by a worker goes to that worker's <em>next slot</em> and runs on the same thread as
  * soon as the current task returns, with no wake; only a second task submitted from the same task, or
  * a task submitted by any other thread, goes to the shared queue and wakes a parked worker.
@@ -42,8 +42,8 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>Threads that follow the device</h2>
  * An IO task blocks its thread in the kernel for as long as the device takes, so a fixed number of
  * threads caps how many reads the device sees at once. A worker counts as <em>blocked</em> while its
- * current task has run longer than {@value #BLOCKED_MICROS} µs: a page-cached 4 KiB read or an open
- * takes a few µs, a read from the device tens of µs or more. Rule: when tasks wait in the shared queue,
+ * current task has run longer than {@value #BLOCKED_MICROS} µs: far longer than a page-cached 4 KiB read
+ * or an open, about one read from the device (benchmarks/RESULTS.md). Rule: when tasks wait in the shared queue,
  * no worker is parked and a worker is blocked, an <em>extra</em> IO thread starts, up to {@code
  * maxThreads} in all. It is checked when a task is queued, and by a worker whose task just ran that
  * long. An extra thread retires once it has found no task for {@code keepAlive}, or once it has run
