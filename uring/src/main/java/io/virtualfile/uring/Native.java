@@ -62,6 +62,13 @@ final class Native {
   private static final MethodHandle EVENTFD_WRITE = libc("eventfd_write", FunctionDescriptor.of(I, I, L));
   private static final MethodHandle CLOSE = libc("close", FunctionDescriptor.of(I, I));
   private static final MethodHandle FTRUNCATE = libc("ftruncate", FunctionDescriptor.of(I, I, L));
+  private static final MethodHandle FSYNC = libc("fsync", FunctionDescriptor.of(I, I));
+  private static final MethodHandle FDATASYNC = libc("fdatasync", FunctionDescriptor.of(I, I));
+  /** {@code int openat(int dirfd, const char *path, int flags, ...)}: the mode is variadic. */
+  private static final MethodHandle OPENAT = LINKER.downcallHandle(LIBC.find("openat").orElseThrow(),
+      FunctionDescriptor.of(I, I, ValueLayout.ADDRESS, I, I), Linker.Option.firstVariadicArg(3), ERRNO);
+  private static final MethodHandle STATX = libc("statx",
+      FunctionDescriptor.of(I, I, ValueLayout.ADDRESS, I, I, ValueLayout.ADDRESS));
 
   /** Where each thread's downcalls leave errno; one per thread, so calls never share it. */
   private static final ThreadLocal<MemorySegment> CAPTURED =
@@ -183,9 +190,44 @@ final class Native {
   }
 
   static int close(int fd) {
+    return intCall(CLOSE, fd);
+  }
+
+  static int fsync(int fd) {
+    return intCall(FSYNC, fd);
+  }
+
+  static int fdatasync(int fd) {
+    return intCall(FDATASYNC, fd);
+  }
+
+  /** {@code openat(dirfd, path, flags, mode)}: a descriptor, or {@code -errno}. */
+  static int openat(int dirfd, MemorySegment path, int flags, int mode) {
     MemorySegment captured = CAPTURED.get();
     try {
-      int r = (int) CLOSE.invokeExact(captured, fd);
+      int r = (int) OPENAT.invokeExact(captured, dirfd, path, flags, mode);
+      return r == -1 ? -errno(captured) : r;
+    } catch (Throwable t) {
+      throw new AssertionError("downcall failed", t);
+    }
+  }
+
+  /** {@code statx(dirfd, path, flags, mask, buffer)}: 0, or {@code -errno}. */
+  static int statx(int dirfd, MemorySegment path, int flags, int mask, MemorySegment buffer) {
+    MemorySegment captured = CAPTURED.get();
+    try {
+      int r = (int) STATX.invokeExact(captured, dirfd, path, flags, mask, buffer);
+      return r == -1 ? -errno(captured) : r;
+    } catch (Throwable t) {
+      throw new AssertionError("downcall failed", t);
+    }
+  }
+
+  /** Calls {@code int f(int)}: its result, or {@code -errno}. */
+  private static int intCall(MethodHandle f, int arg) {
+    MemorySegment captured = CAPTURED.get();
+    try {
+      int r = (int) f.invokeExact(captured, arg);
       return r == -1 ? -errno(captured) : r;
     } catch (Throwable t) {
       throw new AssertionError("downcall failed", t);

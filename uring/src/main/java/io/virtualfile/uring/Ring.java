@@ -213,6 +213,11 @@ final class Ring implements AutoCloseable {
     return new Ring(fd, params, sq, cq, sqes);
   }
 
+  /** Whether every SQE is handed out and not yet taken by the kernel. */
+  boolean sqFull() {
+    return sqTail - (int) INT.getAcquire(sqRing, sqHeadOff) >= sqEntries;
+  }
+
   /**
    * The next free SQE, zeroed, with {@code user_data} set; or null if the SQ is full (submit first).
    * It is published by the next {@link #flush()}.

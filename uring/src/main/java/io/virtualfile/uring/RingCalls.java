@@ -7,8 +7,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.Charset;
 
 /**
- * The blocking requests, each made on a ring and waited for ({@link SyncCall}): the caller's thread
- * parks while the ring's thread submits the request and completes it. Paths are passed as the JDK
+ * The file-system requests of the ring, each made on a ring and waited for ({@link SyncCall}): the
+ * caller's thread parks while the ring's thread submits the request and completes it. (The engine makes
+ * its own blocking calls as plain system calls: see {@link DirectCalls}.) Paths are passed as the JDK
  * passes them to the kernel ({@code sun.jnu.encoding}, NUL-terminated), in memory the caller frees after
  * the completion.
  */
@@ -16,8 +17,9 @@ final class RingCalls {
   static final int AT_FDCWD = -100;
   static final int AT_EMPTY_PATH = 0x1000;
   static final int STATX_SIZE = 0x200;
-  private static final int STATX_BUFFER = 256;
-  private static final long STX_SIZE = 40;
+  static final int STATX_BUFFER = 256;
+  /** Offset of stx_size in struct statx. */
+  static final long STX_SIZE = 40;
 
   private static final Charset PATHS = Charset.forName(
       System.getProperty("sun.jnu.encoding", "UTF-8"), Charset.defaultCharset());
@@ -77,13 +79,14 @@ final class RingCalls {
     }
   }
 
-  private static void check(String call, int res) throws IOException {
+  static void check(String call, int res) throws IOException {
     if (res < 0) {
       throw Errors.io(call, -res);
     }
   }
 
-  private static MemorySegment cString(Arena arena, String s) {
+  /** {@code s} NUL-terminated in the JDK's encoding of file names. */
+  static MemorySegment cString(Arena arena, String s) {
     byte[] bytes = s.getBytes(PATHS);
     MemorySegment m = arena.allocate(bytes.length + 1L);
     MemorySegment.copy(bytes, 0, m, ValueLayout.JAVA_BYTE, 0, bytes.length);

@@ -190,6 +190,16 @@ final class RingLoop implements Runnable {
     }
   }
 
+  /** Whether {@link #shutdown} was called. */
+  boolean isShutdown() {
+    return runState != RUNNING;
+  }
+
+  /** Whether the loop waits in the kernel with nothing queued (for tests). */
+  boolean isSleeping() {
+    return sleeping;
+  }
+
   /** Waits until the loop has ended (for tests). */
   void awaitTermination() throws InterruptedException {
     thread.join();
@@ -280,18 +290,16 @@ final class RingLoop implements Runnable {
         op.reject(shutDown());
         continue;
       }
-      int slot = freeSlots[freeTop - 1];
-      MemorySegment sqe = ring.nextSqe(slot);
-      if (sqe == null) { // SQ full: hand these to the kernel, then go on
+      if (ring.sqFull()) { // hand the SQEs to the kernel, then go on (reaping only frees slots)
         ring.submit(false);
         reap();
-        sqe = ring.nextSqe(slot);
-        if (sqe == null) {
+        if (ring.sqFull()) {
           local.addFirst(op);
           return;
         }
       }
-      freeTop--;
+      int slot = freeSlots[--freeTop];
+      MemorySegment sqe = ring.nextSqe(slot);
       slots[slot] = op;
       inFlight++;
       try {

@@ -10,9 +10,8 @@ import java.util.function.UnaryOperator;
  * asked which opcodes the kernel supports ({@code IORING_REGISTER_PROBE}), then closed.
  *
  * @param reason why the engine cannot run, or null if it can
- * @param ftruncateOp whether the kernel has {@code IORING_OP_FTRUNCATE} (6.9 and later)
  */
-record Support(String reason, boolean ftruncateOp) {
+record Support(String reason) {
   /** The opcodes the engine cannot do without. */
   private static final int[] REQUIRED = {Op.READ, Op.WRITE, Op.FSYNC, Op.OPENAT, Op.CLOSE, Op.STATX};
   private static final String[] REQUIRED_NAMES = {
@@ -38,9 +37,9 @@ record Support(String reason, boolean ftruncateOp) {
       supported = ring.probe();
     } catch (Ring.SetupException e) {
       return refused(e.getMessage() + hint(e.errno));
-    } catch (IllegalCallerException e) {
-      return refused("native access is denied to module " + Support.class.getModule()
-          + ": run with --enable-native-access=io.virtualfile.uring (ALL-UNNAMED on the class path)");
+    } catch (IllegalCallerException | LinkageError e) { // the FFM linker refused, in Native's init
+      return refused("native access is denied (" + e + "): run with"
+          + " --enable-native-access=io.virtualfile.uring (ALL-UNNAMED on the class path)");
     }
     if (supported == null) {
       return refused("the kernel has no IORING_REGISTER_PROBE (Linux 5.6 or later is needed)");
@@ -55,11 +54,11 @@ record Support(String reason, boolean ftruncateOp) {
     if (!missing.isEmpty()) {
       return refused("the kernel lacks " + String.join(", ", missing));
     }
-    return new Support(null, supported[Op.FTRUNCATE]);
+    return new Support(null);
   }
 
   private static Support refused(String reason) {
-    return new Support(reason, false);
+    return new Support(reason);
   }
 
   private static String hint(int errno) {

@@ -14,8 +14,8 @@ import java.nio.file.Path;
  * An open file of the io_uring engine: a descriptor, and what it was opened for. Thread-safe.
  *
  * <p>Reads and writes go to the ring of the calling thread's choice ({@link UringEngine#ringFor}) and
- * complete on that ring's thread. The blocking calls are requests too, made on such a ring and waited
- * for (see {@link RingCalls}); they must not be made on a ring's own thread.
+ * complete on that ring's thread. The blocking calls are plain system calls on the calling thread
+ * (see {@link DirectCalls}).
  *
  * <p>Errors are reported as the JDK's channels report them: {@link NonReadableChannelException} and
  * {@link NonWritableChannelException} for the wrong mode, {@link IllegalArgumentException} for a
@@ -67,7 +67,7 @@ final class UringChannel implements EngineChannel {
   @Override
   public long size() throws IOException {
     ensureOpen();
-    return RingCalls.size(engine.ringFor(Thread.currentThread()), fd);
+    return DirectCalls.size(fd);
   }
 
   @Override
@@ -79,14 +79,14 @@ final class UringChannel implements EngineChannel {
       throw new NonWritableChannelException();
     }
     if (size < size()) {
-      engine.truncate(fd, size);
+      DirectCalls.ftruncate(fd, size);
     }
   }
 
   @Override
   public void force(boolean metaData) throws IOException {
     ensureOpen();
-    RingCalls.fsync(engine.ringFor(Thread.currentThread()), fd, !metaData);
+    DirectCalls.fsync(fd, !metaData);
   }
 
   /** Closes the descriptor (called once no request is in flight on it); DELETE_ON_CLOSE unlinks. */
@@ -97,7 +97,7 @@ final class UringChannel implements EngineChannel {
     }
     closed = true;
     try {
-      RingCalls.close(engine.ringFor(Thread.currentThread()), fd);
+      DirectCalls.close(fd);
     } finally {
       if (flags.deleteOnClose()) {
         Files.deleteIfExists(path);

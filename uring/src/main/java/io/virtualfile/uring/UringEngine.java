@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The io_uring engine: rings, each owned by a thread of its own ({@link RingLoop}), and an {@link
- * IoThreadPool} for the steps that block (opens, the blocking channel calls, the overwrite's steps).
+ * IoThreadPool} of {@code ioThreads} threads for the steps that block (opens, the blocking channel
+ * calls, the overwrite's steps), which make plain system calls ({@link DirectCalls}).
  *
  * <p><b>Which ring.</b> A request made on a ring's thread (the next read of a chain, issued from a
  * completion) goes to that ring, with no hand-off. Any other thread's requests go to one ring chosen by
@@ -31,21 +32,17 @@ import java.util.concurrent.TimeUnit;
 final class UringEngine implements IoEngine {
   private final IoThreadPool pool;
   private final RingLoop[] rings;
-  private final boolean ftruncateOp;
 
-  private UringEngine(IoThreadPool pool, RingLoop[] rings, boolean ftruncateOp) {
+  private UringEngine(IoThreadPool pool, RingLoop[] rings) {
     this.pool = pool;
     this.rings = rings;
-    this.ftruncateOp = ftruncateOp;
   }
 
   /**
    * Starts {@code settings.ioThreads()} rings and the IO pool.
-   *
-   * @param ftruncateOp whether the kernel has {@code IORING_OP_FTRUNCATE} (else a plain ftruncate)
    */
-  static UringEngine start(EngineSettings settings, int setupFlags, Ring.Setup setup,
-      boolean ftruncateOp) throws Ring.SetupException {
+  static UringEngine start(EngineSettings settings, int setupFlags, Ring.Setup setup)
+      throws Ring.SetupException {
     RingLoop[] rings = new RingLoop[settings.ioThreads()];
     try {
       for (int i = 0; i < rings.length; i++) {
@@ -59,9 +56,11 @@ final class UringEngine implements IoEngine {
       }
       throw e;
     }
-    IoThreadPool pool = new IoThreadPool(settings.ioThreads(), settings.maxIoThreads(),
-        settings.ioThreadKeepAlive().toNanos(), settings.threadNamePrefix());
-    return new UringEngine(pool, rings, ftruncateOp);
+    // A fixed pool: reads and writes never run on it, so a worker that looks blocked is mostly a
+    // reopen waiting for a cache slot, and extra workers would only hold more descriptors opened for
+    // misses while they wait (see the descriptor bound of reactive's stress test).
+    IoThreadPool pool = new IoThreadPool(settings.ioThreads(), settings.threadNamePrefix());
+    return new UringEngine(pool, rings);
   }
 
   /** The ring for requests made on {@code t}: its own if it is a ring's thread. */
@@ -92,21 +91,8 @@ final class UringEngine implements IoEngine {
           + " system only: " + path.getFileSystem());
     }
     OpenFlags flags = OpenFlags.of(options, attrs);
-    int fd = RingCalls.openat(ringFor(Thread.currentThread()), path.toString(), flags.flags(),
-        flags.mode());
+    int fd = DirectCalls.openat(path.toString(), flags.flags(), flags.mode());
     return new UringChannel(this, fd, path, flags);
-  }
-
-  /** ftruncate, as a request where the kernel has it, else as a plain system call. */
-  void truncate(int fd, long size) throws IOException {
-    if (ftruncateOp) {
-      RingCalls.ftruncate(ringFor(Thread.currentThread()), fd, size);
-      return;
-    }
-    int r = Native.ftruncate(fd, size);
-    if (r < 0) {
-      throw Errors.io("ftruncate", -r);
-    }
   }
 
   @Override

@@ -24,8 +24,8 @@ import java.util.function.UnaryOperator;
  * the thread of the ring they went to, and a read or write started inside a completion goes to that
  * same ring with no hand-off. Signals of {@link io.virtualfile.reactive.AsyncVirtualFile} reads and
  * writes therefore arrive on those threads, which must not be blocked. Opens and the blocking calls
- * (size, truncate, sync, close) run on a separate pool of IO threads (as many again, growing while they
- * block), which submit them to a ring and wait for the completion.
+ * (size, truncate, sync, close) run on a separate, fixed pool of as many IO threads, as plain system
+ * calls; {@code maxIoThreads} does not apply.
  *
  * <p>Thread-safe.
  */
@@ -65,7 +65,7 @@ public final class UringEngineProvider implements EngineProvider {
       throw new UnsupportedOperationException(support.reason());
     }
     try {
-      return UringEngine.start(settings, SETUP_FLAGS, setup, support.ftruncateOp());
+      return UringEngine.start(settings, SETUP_FLAGS, setup);
     } catch (Ring.SetupException e) {
       throw new UnsupportedOperationException("io_uring rings could not be set up: " + e.getMessage(), e);
     }
