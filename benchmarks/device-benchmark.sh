@@ -27,6 +27,24 @@ if ! command -v fio >/dev/null; then
   fi
 fi
 
+# The io_uring row needs JDK 22+ and the uring module's jar (built by a JDK 22+ Maven run); without
+# them the report says why it has no such row.
+java=java
+cp=$jar
+native=()
+jdk25=${JDK25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+if [[ -x $jdk25/bin/java ]]; then
+  uring_jar=$(ls uring/target/virtualfile-uring-*.jar 2>/dev/null | grep -v -- '-tests\|-sources\|-javadoc' | head -1 || true)
+  if [[ -z $uring_jar ]]; then
+    echo "Building the io_uring module with $jdk25..."
+    JAVA_HOME=$jdk25 mvn -B -q -DskipTests -pl uring -am package
+    uring_jar=$(ls uring/target/virtualfile-uring-*.jar | grep -v -- '-tests\|-sources\|-javadoc' | head -1)
+  fi
+  java=$jdk25/bin/java
+  cp=$jar:$uring_jar
+  native=(--enable-native-access=ALL-UNNAMED)
+fi
+
 # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
-exec java ${JAVA_OPTS:-} -Druns="${RUNS:-3}" -Ddir="${DIR:-/var/tmp/virtualfile-device}" \
-  -cp "$jar" io.virtualfile.benchmarks.device.DeviceReadBenchmark
+exec "$java" "${native[@]}" ${JAVA_OPTS:-} -Druns="${RUNS:-3}" \
+  -Ddir="${DIR:-/var/tmp/virtualfile-device}" -cp "$cp" io.virtualfile.benchmarks.device.DeviceReadBenchmark

@@ -47,7 +47,7 @@ final class EngineSelection {
     for (Engine kind : PREFERRED) {
       try {
         return new Started(provider(kind).start(settings), kind);
-      } catch (UnsupportedOperationException | ServiceConfigurationError e) {
+      } catch (UnsupportedOperationException e) {
         String reason = kind + " engine not used, the thread engine runs instead: " + e.getMessage();
         if (LOGGED.add(reason)) {
           LOG.log(System.Logger.Level.INFO, reason);
@@ -63,12 +63,23 @@ final class EngineSelection {
     return new Started(new ThreadEngine(pool), Engine.THREADS);
   }
 
-  /** The provider of {@code kind}, or an exception that says where to get one. */
+  /**
+   * The provider of {@code kind}, or an exception that says where to get one, or why the one present
+   * cannot load (the io_uring engine's classes need JDK 22: on an older JDK loading them fails).
+   */
   private static EngineProvider provider(Engine kind) {
-    for (EngineProvider p : ServiceLoader.load(EngineProvider.class, EngineSelection.class.getClassLoader())) {
-      if (p.kind() == kind) {
-        return p;
+    try {
+      for (EngineProvider p
+          : ServiceLoader.load(EngineProvider.class, EngineSelection.class.getClassLoader())) {
+        if (p.kind() == kind) {
+          return p;
+        }
       }
+    } catch (ServiceConfigurationError e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new UnsupportedOperationException("an engine provider could not be loaded"
+          + (kind == Engine.IO_URING ? " (the io_uring engine needs JDK 22 or later; this is "
+              + Runtime.version().feature() + ")" : "") + ": " + cause, e);
     }
     throw new UnsupportedOperationException("no " + kind + " engine on the class or module path"
         + (kind == Engine.IO_URING ? " (add io.virtualfile:virtualfile-uring; it needs JDK 22 or later)"

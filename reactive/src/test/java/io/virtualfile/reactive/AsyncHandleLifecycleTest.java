@@ -113,6 +113,7 @@ class AsyncHandleLifecycleTest {
     java.util.concurrent.Semaphore go = new java.util.concurrent.Semaphore(0);
     java.util.concurrent.atomic.AtomicBoolean holdNext = new java.util.concurrent.atomic.AtomicBoolean();
     try (AsyncFileIo slow = AsyncFileIo.builder().ioThreads(1)
+        .engine(AsyncFileIo.Engine.THREADS) // the decorator sees the thread engine's tasks
         .executorDecorator(e -> new CountingExecutor(e) {
           @Override
           public void execute(Runnable task) {

@@ -31,6 +31,7 @@ class AsyncVirtualFileCancellationTest {
   @BeforeEach
   void setUp() throws Exception {
     io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(4)
+        .engine(AsyncFileIo.Engine.THREADS) // the decorator sees the thread engine's tasks
         .executorDecorator(e -> executor = new CountingExecutor(e)).build();
     path = dir.resolve("f");
     data = new byte[1 << 20];

@@ -133,6 +133,7 @@ class AsyncVirtualFileStressTest {
     AtomicInteger maxInFlight = new AtomicInteger();
     AtomicInteger readsStarted = new AtomicInteger();
     try (AsyncFileIo io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(4)
+        .engine(AsyncFileIo.Engine.THREADS) // the decorator sees the thread engine's tasks
         .executorDecorator(e -> new CountingExecutor(e) {
           @Override
           public void execute(Runnable command) {

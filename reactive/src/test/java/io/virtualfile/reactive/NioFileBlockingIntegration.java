@@ -25,6 +25,9 @@ public final class NioFileBlockingIntegration implements BlockHoundIntegration {
       builder.markAsBlocking(d, "truncate0", "(Ljava/io/FileDescriptor;J)I");
       builder.markAsBlocking(d, "size0", "(Ljava/io/FileDescriptor;)J");
     }
+    // Starting an engine is setup, not IO: it reads the service registry and may wait for an engine's
+    // threads to start (the shared engine starts on its first use, which may be on any thread).
+    builder.allowBlockingCallsInside("io.virtualfile.reactive.EngineSelection", "start");
     String unix = "sun.nio.fs.UnixNativeDispatcher";
     builder.markAsBlocking(unix, "open0", "(JII)I");
     builder.markAsBlocking(unix, "openat0", "(IJII)I");

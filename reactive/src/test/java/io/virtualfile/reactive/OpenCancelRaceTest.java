@@ -44,6 +44,7 @@ class OpenCancelRaceTest {
     Hooks.onNextDropped(dropped::add);
     List<AsyncVirtualFile> delivered = new CopyOnWriteArrayList<>();
     try (AsyncFileIo io = AsyncFileIo.builder().ioThreads(1).cacheCapacity(4)
+        .engine(AsyncFileIo.Engine.THREADS) // the decorator sees the thread engine's tasks
         .executorDecorator(e -> new CountingExecutor(e) {
           @Override
           public void execute(Runnable task) {

@@ -42,6 +42,7 @@ class ReadsForServicesTest {
     List<Integer> asked = new ArrayList<>();
     CountingExecutor[] executor = new CountingExecutor[1];
     try (AsyncFileIo counted = AsyncFileIo.builder().ioThreads(2)
+        .engine(AsyncFileIo.Engine.THREADS) // the decorator sees the thread engine's tasks
         .executorDecorator(e -> executor[0] = new CountingExecutor(e)).build()) {
       StepVerifier.create(AsyncVirtualFile.usingMany(blob, counted, Set.of(READ),
               f -> f.read(1000, 64 * 1024, n -> {

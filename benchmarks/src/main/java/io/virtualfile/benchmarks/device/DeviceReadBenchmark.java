@@ -1,5 +1,6 @@
 package io.virtualfile.benchmarks.device;
 
+import io.virtualfile.reactive.AsyncFileIo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,7 @@ public final class DeviceReadBenchmark {
   private static final String AFC = "afcDefaultPool";
   private static final String BLOCKING = "blockingThreads";
   private static final String FIO = "fio";
+  private static final String URING = "virtualfile io_uring";
 
   private final TestFile file;
   private final TimedWindow window;
@@ -71,10 +73,17 @@ public final class DeviceReadBenchmark {
         + direct.detail());
     boolean libraryDirect = direct.works() && !Boolean.getBoolean("buffered");
     String library = libraryName(libraryDirect);
-    List<String> readers = List.of(library, AFC, BLOCKING, FIO);
+    List<String> readers = new ArrayList<>(List.of(library, AFC, BLOCKING, FIO));
+    String uring = uringRefusal();
+    if (uring == null && libraryDirect) {
+      readers.add(1, URING);
+    }
     DeviceReport report = new DeviceReport(readers, inFlight, runs);
     report.note("DIRECT through the library: " + (direct.works() ? "works: " : "fails: ")
         + direct.detail());
+    if (uring != null) {
+      report.note("No " + URING + " row: " + uring);
+    }
     if (!libraryDirect) {
       report.note(library + " reads without DIRECT; the page cache is dropped before each of its"
           + " measurements, so its first reads go to the device, but pages it reads stay cached"
@@ -100,8 +109,9 @@ public final class DeviceReadBenchmark {
         "Each reader keeps N reads in flight (a read completes, the next starts) for " + warmup.toSeconds()
             + " s of warm-up, then counts completed reads for " + seconds.toSeconds() + " s; " + runs
             + " runs of the whole comparison in one process, readers in rotated order from run to run.",
-        "`" + library + "`: `AsyncVirtualFile.readAt` on `AsyncFileIo.builder().build()` (defaults), file opened `"
+        "`" + library + "`: `AsyncVirtualFile.readAt` on `AsyncFileIo.builder().engine(THREADS).build()` (defaults otherwise), file opened `"
             + (libraryDirect ? "READ, DIRECT" : "READ") + "`, 4096-aligned direct buffers.",
+        "`" + URING + "`: the same on `engine(IO_URING)` (module `virtualfile-uring` on the class path, JDK 22+), when it can run.",
         "`" + AFC + "`: `AsynchronousFileChannel.open(path, READ, DIRECT)` on the JDK default pool, next read from the `CompletionHandler`.",
         "`" + BLOCKING + "`: N platform threads, each looping on `FileChannel.read(buf, pos)` of one channel opened `READ, DIRECT`.",
         "`" + FIO + "`: `" + String.join(" ", fio.command(file, 0, "io_uring")).replace("--iodepth=0", "--iodepth=N") + "`.");
@@ -113,6 +123,15 @@ public final class DeviceReadBenchmark {
     System.out.println("Written: " + out);
   }
 
+  /** Why the io_uring engine cannot run here, or null if it can. */
+  private static String uringRefusal() {
+    try (AsyncFileIo io = AsyncFileIo.builder().engine(AsyncFileIo.Engine.IO_URING).build()) {
+      return null;
+    } catch (UnsupportedOperationException e) {
+      return e.getMessage();
+    }
+  }
+
   private double measure(String reader, int inFlight) throws Exception {
     if (reader.equals(library)) {
       if (!libraryDirect) {
@@ -122,7 +141,12 @@ public final class DeviceReadBenchmark {
         }
         PageCache.evictAll();
       }
-      return window.readsPerSecond(VirtualFileLoad.open(file, libraryDirect), inFlight);
+      return window.readsPerSecond(
+          VirtualFileLoad.open(file, libraryDirect, AsyncFileIo.Engine.THREADS), inFlight);
+    }
+    if (reader.equals(URING)) {
+      return window.readsPerSecond(
+          VirtualFileLoad.open(file, true, AsyncFileIo.Engine.IO_URING), inFlight);
     }
     switch (reader) {
       case AFC:

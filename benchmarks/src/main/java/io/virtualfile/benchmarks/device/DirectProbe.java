@@ -1,5 +1,6 @@
 package io.virtualfile.benchmarks.device;
 
+import io.virtualfile.reactive.AsyncFileIo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -25,7 +26,7 @@ final class DirectProbe {
   private DirectProbe() {}
 
   static Outcome run(TestFile file) throws IOException {
-    try (VirtualFileLoad load = VirtualFileLoad.open(file, true)) {
+    try (VirtualFileLoad load = VirtualFileLoad.open(file, true, AsyncFileIo.Engine.THREADS)) {
       ByteBuffer buf = TestFile.alignedBlockBuffer();
       int n = load.handle().readAt(buf, 0).block();
       TestFile.checkFullBlock(n, 0);

@@ -8,8 +8,9 @@ import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The library: {@link AsyncVirtualFile#readAt} on a default {@code AsyncFileIo.builder().build()}
- * engine, the next read of a lane subscribed from inside the previous read's signal.
+ * The library: {@link AsyncVirtualFile#readAt} on an {@code AsyncFileIo.builder().engine(e).build()}
+ * engine (other settings default), the next read of a lane subscribed from inside the previous read's
+ * signal.
  */
 final class VirtualFileLoad implements Load {
   private final TestFile file;
@@ -22,9 +23,12 @@ final class VirtualFileLoad implements Load {
     this.handle = handle;
   }
 
-  /** Opens the file with {@code READ, DIRECT}, or with {@code READ} alone if {@code direct} is false. */
-  static VirtualFileLoad open(TestFile file, boolean direct) {
-    AsyncFileIo io = AsyncFileIo.builder().build();
+  /**
+   * Opens the file with {@code READ, DIRECT}, or with {@code READ} alone if {@code direct} is false, on
+   * an engine of {@code engine}'s kind.
+   */
+  static VirtualFileLoad open(TestFile file, boolean direct, AsyncFileIo.Engine engine) {
+    AsyncFileIo io = AsyncFileIo.builder().engine(engine).build();
     try {
       return new VirtualFileLoad(file, io, AsyncVirtualFile.open(file.path(), io, options(direct)).block());
     } catch (RuntimeException e) {

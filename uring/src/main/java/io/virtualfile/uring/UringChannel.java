@@ -1,0 +1,118 @@
+package io.virtualfile.uring;
+
+import io.virtualfile.reactive.spi.EngineChannel;
+import io.virtualfile.reactive.spi.IoCompletion;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NonReadableChannelException;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * An open file of the io_uring engine: a descriptor, and what it was opened for. Thread-safe.
+ *
+ * <p>Reads and writes go to the ring of the calling thread's choice ({@link UringEngine#ringFor}) and
+ * complete on that ring's thread. The blocking calls are plain system calls on the calling thread
+ * (see {@link DirectCalls}).
+ *
+ * <p>Errors are reported as the JDK's channels report them: {@link NonReadableChannelException} and
+ * {@link NonWritableChannelException} for the wrong mode, {@link IllegalArgumentException} for a
+ * read-only buffer or negative position, {@link ClosedChannelException} after close, and an {@link
+ * IOException} naming the errno for what the kernel refused.
+ */
+final class UringChannel implements EngineChannel {
+  private final UringEngine engine;
+  private final int fd;
+  private final Path path;
+  private final OpenFlags flags;
+  /** Set once by close; a descriptor number may be reused by the next open, so nothing uses it after. */
+  private volatile boolean closed;
+
+  UringChannel(UringEngine engine, int fd, Path path, OpenFlags flags) {
+    this.engine = engine;
+    this.fd = fd;
+    this.path = path;
+    this.flags = flags;
+  }
+
+  @Override
+  public void read(ByteBuffer dst, long position, IoCompletion completion) {
+    RuntimeException refused = !flags.readable() ? new NonReadableChannelException()
+        : dst.isReadOnly() ? new IllegalArgumentException("Read-only buffer")
+        : null;
+    transfer(false, dst, position, completion, refused);
+  }
+
+  @Override
+  public void write(ByteBuffer src, long position, IoCompletion completion) {
+    transfer(true, src, position, completion,
+        flags.writable() ? null : new NonWritableChannelException());
+  }
+
+  private void transfer(boolean write, ByteBuffer buffer, long position, IoCompletion completion,
+      RuntimeException refused) {
+    Throwable error = refused != null ? refused
+        : position < 0 ? new IllegalArgumentException("Negative position")
+        : closed ? new ClosedChannelException()
+        : null;
+    if (error != null) {
+      completion.failed(error);
+      return;
+    }
+    engine.ringFor(Thread.currentThread()).submit(new Transfer(write, fd, buffer, position, completion));
+  }
+
+  @Override
+  public long size() throws IOException {
+    ensureOpen();
+    return DirectCalls.size(fd);
+  }
+
+  @Override
+  public void truncate(long size) throws IOException {
+    if (size < 0) {
+      throw new IllegalArgumentException("Negative size");
+    }
+    if (!flags.writable()) {
+      throw new NonWritableChannelException();
+    }
+    if (size < size()) {
+      DirectCalls.ftruncate(fd, size);
+    }
+  }
+
+  @Override
+  public void force(boolean metaData) throws IOException {
+    ensureOpen();
+    DirectCalls.fsync(fd, !metaData);
+  }
+
+  /** Closes the descriptor (called once no request is in flight on it); DELETE_ON_CLOSE unlinks. */
+  @Override
+  public void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      DirectCalls.close(fd);
+    } finally {
+      if (flags.deleteOnClose()) {
+        Files.deleteIfExists(path);
+      }
+    }
+  }
+
+  private void ensureOpen() throws ClosedChannelException {
+    if (closed) {
+      throw new ClosedChannelException();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "UringChannel[fd=" + fd + ", " + path + "]";
+  }
+}

@@ -1,0 +1,115 @@
+package io.virtualfile.uring;
+
+import io.virtualfile.reactive.internal.IoThreadPool;
+import io.virtualfile.reactive.spi.EngineChannel;
+import io.virtualfile.reactive.spi.EngineSettings;
+import io.virtualfile.reactive.spi.IoEngine;
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The io_uring engine: rings, each owned by a thread of its own ({@link RingLoop}), and an {@link
+ * IoThreadPool} of {@code ioThreads} threads for the steps that block (opens, the blocking channel
+ * calls, the overwrite's steps), which make plain system calls ({@link DirectCalls}).
+ *
+ * <p><b>Which ring.</b> A request made on a ring's thread (the next read of a chain, issued from a
+ * completion) goes to that ring, with no hand-off. Any other thread's requests go to one ring chosen by
+ * its thread id, so one thread's requests keep their order of submission into the kernel.
+ *
+ * <p><b>Where completions run.</b> On the ring's thread. Signals, and whatever user code runs in them,
+ * therefore run there: like any event loop, it must not block (a blocking call on it fails with {@link
+ * IllegalStateException} rather than wait for itself).
+ *
+ * <p><b>Shutdown.</b> The IO pool stops first; once its queued work is done, each ring stops taking
+ * requests, waits for those in flight, and frees its memory.
+ */
+final class UringEngine implements IoEngine {
+  private final IoThreadPool pool;
+  private final RingLoop[] rings;
+
+  private UringEngine(IoThreadPool pool, RingLoop[] rings) {
+    this.pool = pool;
+    this.rings = rings;
+  }
+
+  /**
+   * Starts {@code settings.ioThreads()} rings and the IO pool.
+   */
+  static UringEngine start(EngineSettings settings, int setupFlags, Ring.Setup setup)
+      throws Ring.SetupException {
+    RingLoop[] rings = new RingLoop[settings.ioThreads()];
+    try {
+      for (int i = 0; i < rings.length; i++) {
+        rings[i] = RingLoop.start(settings.threadNamePrefix() + "uring-" + i, setupFlags, setup);
+      }
+    } catch (Ring.SetupException | RuntimeException e) {
+      for (RingLoop r : rings) {
+        if (r != null) {
+          r.shutdown();
+        }
+      }
+      throw e;
+    }
+    // A fixed pool: reads and writes never run on it, so a worker that looks blocked is mostly a
+    // reopen waiting for a cache slot, and extra workers would only hold more descriptors opened for
+    // misses while they wait (see the descriptor bound of reactive's stress test).
+    IoThreadPool pool = new IoThreadPool(settings.ioThreads(), settings.threadNamePrefix());
+    return new UringEngine(pool, rings);
+  }
+
+  /** The ring for requests made on {@code t}: its own if it is a ring's thread. */
+  RingLoop ringFor(Thread t) {
+    for (RingLoop r : rings) {
+      if (r.isOwner(t)) {
+        return r;
+      }
+    }
+    return rings[(int) Math.floorMod(t.threadId(), (long) rings.length)];
+  }
+
+  /** The setup flags the kernel accepted for the rings. */
+  int ringFlags() {
+    return rings[0].ringFlags();
+  }
+
+  @Override
+  public ExecutorService ioThreads() {
+    return pool;
+  }
+
+  @Override
+  public EngineChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
+      throws IOException {
+    if (path.getFileSystem() != FileSystems.getDefault()) {
+      throw new UnsupportedOperationException("the io_uring engine opens files of the default file"
+          + " system only: " + path.getFileSystem());
+    }
+    OpenFlags flags = OpenFlags.of(options, attrs);
+    int fd = DirectCalls.openat(path.toString(), flags.flags(), flags.mode());
+    return new UringChannel(this, fd, path, flags);
+  }
+
+  @Override
+  public void shutdown() {
+    if (pool.isShutdown()) {
+      return;
+    }
+    pool.shutdown();
+    Thread.ofVirtual().name("virtualfile-uring-shutdown").start(() -> {
+      try {
+        pool.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      for (RingLoop r : rings) {
+        r.shutdown();
+      }
+    });
+  }
+}
