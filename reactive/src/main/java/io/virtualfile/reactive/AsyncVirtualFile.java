@@ -373,9 +373,22 @@ public final class AsyncVirtualFile {
     });
   }
 
-  /** Opens {@code path}, reads it whole ({@link #readAll()}) and closes it: one call for a small file. */
+  /**
+   * Opens {@code path} for reading, reads it whole ({@link #readAll()}) and closes it: one operation,
+   * handed to an IO thread once, for a service that serves a file per request. The open joins the
+   * file's cached descriptor when there is one (see {@link AsyncFileIo}), so a file read again while it
+   * stays in the cache costs a {@code stat} and the reads. Signals arrive on an IO thread. Fails as
+   * {@link #open} and {@link #readAll()} do; a cancel stops the work at its next step.
+   */
   public static Mono<ByteBuffer> readAll(Path path, AsyncFileIo io) {
-    return using(path, io, Set.of(java.nio.file.StandardOpenOption.READ), AsyncVirtualFile::readAll);
+    return Mono.defer(() -> {
+      Objects.requireNonNull(path, "path");
+      Objects.requireNonNull(io, "io");
+      if (io.isClosed()) {
+        return Mono.error(io.closedError());
+      }
+      return new ReadWholeFileCall(path, io);
+    });
   }
 
   /**

@@ -3,6 +3,7 @@ package io.virtualfile.reactive;
 import static java.nio.file.StandardOpenOption.READ;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.virtualfile.internal.OpenFileRegistry;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,6 +105,73 @@ class ReadsForServicesTest {
     StepVerifier.create(AsyncVirtualFile.readAll(empty, io))
         .assertNext(b -> assertThat(b.remaining()).isZero())
         .verifyComplete();
+  }
+
+  @Test
+  void readAllOfAPath_isHandedToTheIoThreadsOnce_andLeavesNoHandleOpen() {
+    java.util.concurrent.atomic.AtomicInteger fromOutside = new java.util.concurrent.atomic.AtomicInteger();
+    CountingExecutor[] all = new CountingExecutor[1];
+    try (AsyncFileIo counted = AsyncFileIo.builder().ioThreads(2)
+        .engine(AsyncFileIo.Engine.THREADS) // the decorator sees the thread engine's tasks
+        .executorDecorator(e -> all[0] = new CountingExecutor(e) {
+          @Override
+          public void execute(Runnable command) {
+            if (!Thread.currentThread().getName().startsWith("virtualfile-io-")) {
+              fromOutside.incrementAndGet();
+            }
+            super.execute(command);
+          }
+        }).build()) {
+      StepVerifier.create(AsyncVirtualFile.readAll(blob, counted))
+          .assertNext(b -> assertThat(b.remaining()).isEqualTo(data.length))
+          .verifyComplete();
+      assertThat(fromOutside).as("tasks handed to the IO threads from other threads").hasValue(1);
+      // The open, size and close run inside the first; the read (5 KiB, one call) is the second.
+      assertThat(all[0].submitted).as("IO tasks in all").hasValue(2);
+    }
+    assertThat(OpenFileRegistry.registered(blob)).isZero();
+  }
+
+  @Test
+  void readAllOfAPath_again_needsNoOpenOfTheFile() {
+    StepVerifier.create(AsyncVirtualFile.readAll(blob, io)).expectNextCount(1).verifyComplete();
+    long misses = io.stats().misses();
+    StepVerifier.create(AsyncVirtualFile.readAll(blob, io)).expectNextCount(1).verifyComplete();
+    assertThat(io.stats().misses()).isEqualTo(misses);
+  }
+
+  @Test
+  void readAllOfAPath_afterALibraryOverwrite_readsTheNewContent() {
+    StepVerifier.create(AsyncVirtualFile.readAll(blob, io)).expectNextCount(1).verifyComplete();
+    io.overwrite(blob, ByteBuffer.wrap(new byte[] {1, 2, 3})).block();
+    StepVerifier.create(AsyncVirtualFile.readAll(blob, io))
+        .assertNext(b -> assertThat(b).isEqualTo(ByteBuffer.wrap(new byte[] {1, 2, 3})))
+        .verifyComplete();
+  }
+
+  @Test
+  void readAllOfAMissingPath_failsAsOpenDoes_andRegistersNothing() {
+    Path missing = dir.resolve("missing");
+    StepVerifier.create(AsyncVirtualFile.readAll(missing, io))
+        .expectError(java.nio.file.NoSuchFileException.class)
+        .verify();
+    assertThat(OpenFileRegistry.registered(missing)).isZero();
+  }
+
+  @Test
+  void readAllOfAPath_cancelledAtRandomMoments_leavesNoHandleOpen() throws Exception {
+    Random r = new Random(3);
+    for (int i = 0; i < 2_000; i++) {
+      reactor.core.Disposable d = AsyncVirtualFile.readAll(blob, io).subscribe();
+      long until = System.nanoTime() + r.nextInt(100_000);
+      while (System.nanoTime() < until) {
+        Thread.onSpinWait();
+      }
+      d.dispose();
+    }
+    AsyncHandleLifecycleTest.awaitTrue("every handle closed",
+        () -> OpenFileRegistry.registered(blob) == 0);
+    assertThat(io.stats().openHandles()).isLessThanOrEqualTo(1);
   }
 
   @Test

@@ -63,12 +63,12 @@ public final class ServiceReport {
     int runs = (int) rows.stream().mapToInt(Row::run).distinct().count();
     StringBuilder md = new StringBuilder();
     md.append("# Service benchmark: an HTTP blob store on three storage versions\n\n");
-    md.append("Reactor Netty HTTP/1.1 server on loopback; `GET /blob/{id}` streams a blob, `PUT /blob/{id}` "
+    md.append("Reactor Netty HTTP/1.1 server on loopback; `GET /blob/{id}` returns a blob, `PUT /blob/{id}` "
         + "replaces it crash-safely (response after the overwrite completed). ")
         .append(BlobSet.COUNT).append(" blobs of ").append(BlobSet.MIN_SIZE / 1024).append("–")
         .append(BlobSet.MAX_SIZE / 1024).append(" KiB (seeded), all in the page cache.\n\n");
-    md.append("- **virtualfile**: GET = `AsyncVirtualFile.usingMany(path, io, Set.of(READ), f -> f.read(0, 64 KiB))` "
-        + "as Netty buffers (sent chunked); PUT = `io.overwrite(path, body)`. One `AsyncFileIo`, channel cache "
+    md.append("- **virtualfile**: GET = `AsyncVirtualFile.readAll(path, io)` as a Netty buffer (sent with a "
+        + "Content-Length); PUT = `io.overwrite(path, body)`. One `AsyncFileIo`, open-file cache "
         + CACHE_CAPACITY + ".\n");
     md.append("- **usual**: GET = `Files.readAllBytes` in `Mono.fromCallable` on `boundedElastic` (sent with a "
         + "Content-Length); PUT = temp write, `force(true)`, `ATOMIC_MOVE`, directory fsync, by hand, on "

@@ -5,15 +5,13 @@ import io.netty.buffer.Unpooled;
 import io.virtualfile.reactive.AsyncFileIo;
 import io.virtualfile.reactive.AsyncVirtualFile;
 import java.nio.ByteBuffer;
-import java.nio.file.StandardOpenOption;
-import java.util.Set;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The service on virtualfile: a GET streams the file in 64 KiB chunks through a handle of one shared
- * {@link AsyncFileIo} whose channel cache (128, the default) is far smaller than the blob count; a PUT
- * is the library's crash-safe overwrite.
+ * The service on virtualfile: a GET is the library's one-call whole-file read ({@link
+ * AsyncVirtualFile#readAll(java.nio.file.Path, AsyncFileIo)}) on one shared {@link AsyncFileIo} whose
+ * open-file cache (128, the default) is far smaller than the blob count; a PUT is the library's
+ * crash-safe overwrite.
  */
 final class VirtualFileBlobStore implements BlobStore {
   private static final int CACHE_CAPACITY = 128; // the default, written out
@@ -28,10 +26,8 @@ final class VirtualFileBlobStore implements BlobStore {
   }
 
   @Override
-  public Flux<ByteBuf> get(int id) {
-    return AsyncVirtualFile.usingMany(blobs.path(id), io, Set.of(StandardOpenOption.READ),
-            f -> f.read(0, 64 * 1024))
-        .map(Unpooled::wrappedBuffer);
+  public Mono<ByteBuf> get(int id) {
+    return AsyncVirtualFile.readAll(blobs.path(id), io).map(Unpooled::wrappedBuffer);
   }
 
   @Override
