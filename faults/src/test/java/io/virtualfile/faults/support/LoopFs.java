@@ -133,6 +133,16 @@ public final class LoopFs implements AutoCloseable {
     throw new IllegalStateException(device + " never stayed idle during a copy of " + image);
   }
 
+  /**
+   * Freezes and thaws the mounted file system ({@code fsfreeze}): everything is written back and the
+   * journal is checkpointed, so the next copy's replay covers only what was logged since. Without it,
+   * xfs (whose log is at least 64 MiB) took seconds per copy to replay a log that kept growing.
+   */
+  public void checkpoint() {
+    Sh.run("fsfreeze", "--freeze", mountPoint.toString());
+    Sh.run("fsfreeze", "--unfreeze", mountPoint.toString());
+  }
+
   @Override
   public void close() {
     RuntimeException failure = null;

@@ -43,7 +43,7 @@ public final class Root {
     } catch (Exception e) {
       return "root (cannot read /proc/self/status: " + e + ")";
     }
-    for (String tool : new String[] {"losetup", "mount", "umount", "mkfs.ext4", "cp"}) {
+    for (String tool : new String[] {"losetup", "mount", "umount", "mkfs.ext4", "cp", "fsfreeze", "kill"}) {
       if (!Sh.has(tool)) {
         return "the tool " + tool;
       }
