@@ -41,6 +41,21 @@ public final class Scratch implements AutoCloseable {
     return store;
   }
 
+  /**
+   * Thin provisioning: shrinks the store's tmpfs so that only {@code bytesLeft} more bytes fit. Writes
+   * to a loop device whose image needs more then fail, as on a thin pool that ran out of space.
+   */
+  public void limitStore(long bytesLeft) throws IOException {
+    var s = Files.getFileStore(store);
+    long used = s.getTotalSpace() - s.getUnallocatedSpace();
+    Sh.run("mount", "-o", "remount,size=" + (used + bytesLeft), store.toString());
+  }
+
+  /** Gives the store its space back (see {@link #limitStore}). */
+  public void unlimitStore(String size) {
+    Sh.run("mount", "-o", "remount,size=" + size, store.toString());
+  }
+
   /** A new, empty directory on the host file system (not on the tmpfs). */
   public Path newDirectory(String prefix) throws IOException {
     return Files.createDirectory(root.resolve(prefix + "-" + (++counter)));
