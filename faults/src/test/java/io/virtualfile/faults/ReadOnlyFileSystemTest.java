@@ -165,8 +165,8 @@ class ReadOnlyFileSystemTest {
     assertThat(Files2.others(dir, "state")).isEmpty();
     long version = VersionedContent.decode(Files.readAllBytes(state)); // complete, or this throws
     // ext4's error handling aborts the journal, discarding its running transaction; an fsync that was
-    // waiting for that transaction has been seen to return success anyway (once in 17 runs: version 21
-    // acknowledged, 20 found), so there the last acknowledged overwrite may be lost. Elsewhere it may not.
+    // waiting for that transaction has been seen to return success anyway (benchmarks/results/faults.md),
+    // so there the last acknowledged overwrite may be lost. Elsewhere it may not.
     long oldest = event == Event.EXT4_ERROR ? lastAcknowledged - 1 : lastAcknowledged;
     assertThat(version).as("after %s", e).isBetween(oldest, lastAcknowledged + 1);
   }
