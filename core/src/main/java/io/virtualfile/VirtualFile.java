@@ -361,12 +361,18 @@ public final class VirtualFile implements AutoCloseable {
    * retried: after a failed fsync the kernel may have dropped the dirty pages, so a second fsync could
    * succeed with the data gone. Treat it as fatal for the data written since the last successful sync.
    *
+   * <p>So once an fsync of a file has failed in this process, every later {@code sync()} or {@code
+   * syncData()} of that file, through any handle, fails at once with a {@link SyncFailedException} that
+   * says so: the kernel reports a writeback error once, so a later fsync could succeed although the data
+   * were lost. Write the content to a new file (a crash-safe overwrite does) to make it durable again.
+   *
    * <p>That includes an fsync whose outcome is unknown: if another thread's interrupt closed the shared
    * descriptor while the fsync ran, the JDK reports the close, not the fsync's own result (which may
    * have been an error). This fails with a {@link SyncFailedException} that says so, whose cause is the
    * close; the file's cached descriptor is dropped, and nothing is reported durable.
    *
-   * @throws SyncFailedException if the fsync's outcome is unknown (see above)
+   * @throws SyncFailedException if the fsync's outcome is unknown, or an earlier fsync of the file failed
+   *     (see above)
    * @throws ClosedByInterruptException if the calling thread was interrupted
    * @throws IOException if the fsync failed
    */
@@ -381,7 +387,7 @@ public final class VirtualFile implements AutoCloseable {
 
   private void force(boolean metaData) throws IOException {
     io(ch -> {
-      ch.force(metaData);
+      file.fsync(() -> ch.force(metaData));
       return 0;
     }, false);
   }

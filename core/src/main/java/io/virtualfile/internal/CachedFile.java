@@ -182,6 +182,25 @@ public final class CachedFile<C extends Closeable> {
     return s;
   }
 
+  /** A step that may fail with an {@link IOException}. */
+  @FunctionalInterface
+  public interface IoAction {
+    void run() throws IOException;
+  }
+
+  /**
+   * Runs {@code fsync} (a {@code force} of this file's pinned descriptor), never after an fsync of the
+   * same file failed in this process: such a sync fails at once with a {@link
+   * java.io.SyncFailedException} that says so, whichever handle, descriptor or cache it comes through.
+   * After a failed fsync the kernel may have dropped the dirty pages and reports the error only once,
+   * so a later fsync could succeed with the data gone. A failure of {@code fsync} itself (an unknown
+   * outcome included) is remembered so, and rethrown. A file that a library overwrite installed since is
+   * a new file, with no such history.
+   */
+  public void fsync(IoAction fsync) throws IOException {
+    binding.fsync(fsync);
+  }
+
   /**
    * Drops the binding {@code (s, boundTag)} because its descriptor broke (for example a {@code
    * FileChannel} closed by another thread's interrupt); the next {@link #pin()} reopens. The caller

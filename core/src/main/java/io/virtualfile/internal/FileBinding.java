@@ -5,6 +5,7 @@ import io.virtualfile.FileReplacedException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.io.SyncFailedException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.file.NoSuchFileException;
@@ -393,6 +394,39 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
       c.close();
     } catch (IOException e) {
       failure.addSuppressed(e);
+    }
+  }
+
+  /**
+   * What failed in an earlier fsync of this binding's file, where the file system gives no file key
+   * (else {@link OpenFileRegistry} remembers it by path and identity, for every binding of the file);
+   * null if none did.
+   */
+  private volatile String syncFailure;
+
+  /**
+   * Runs {@code fsync} on this binding's file, unless an earlier fsync of the file failed in this
+   * process: then it fails at once, since no fsync can make durable what the failed one may have lost.
+   * A failure of {@code fsync} is remembered the same way. See {@link CachedFile#fsync}.
+   */
+  void fsync(CachedFile.IoAction fsync) throws IOException {
+    Object key = identity.current;
+    String earlier = key != null ? OpenFileRegistry.earlierSyncFailure(path, key) : syncFailure;
+    if (earlier != null) {
+      throw new SyncFailedException("an earlier fsync of " + path + " failed in this process ("
+          + earlier + "): the kernel may have dropped what was written before it, and reports that"
+          + " once, so no later fsync of this file can be taken as durable. Write the content to a new"
+          + " file, for example with a crash-safe overwrite");
+    }
+    try {
+      fsync.run();
+    } catch (IOException | RuntimeException e) {
+      if (key != null) {
+        OpenFileRegistry.syncFailed(path, key, e);
+      } else {
+        syncFailure = String.valueOf(e);
+      }
+      throw e;
     }
   }
 

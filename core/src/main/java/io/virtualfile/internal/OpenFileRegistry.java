@@ -5,6 +5,7 @@ import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -69,6 +70,26 @@ public final class OpenFileRegistry {
       set.remove(file);
       return set.isEmpty() ? null : set;
     });
+  }
+
+  /**
+   * Files an fsync of which failed in this process, by path and identity, with what failed. Entries are
+   * never removed: after a failed fsync the kernel may have dropped the file's dirty pages and reports
+   * the error once per open file description, so a later fsync (on another descriptor, or after a
+   * reopen) may succeed with the data gone. The path is part of the key because an inode number is
+   * reused once its file is gone: only a file that takes the same number at the same path (deleted and
+   * created again by other means) inherits the entry. Grows only with fsync failures.
+   */
+  private static final ConcurrentHashMap<List<Object>, String> SYNC_FAILED = new ConcurrentHashMap<>();
+
+  /** Records that an fsync of the file {@code fileKey} at {@code path} failed with {@code failure}. */
+  static void syncFailed(Path path, Object fileKey, Throwable failure) {
+    SYNC_FAILED.putIfAbsent(List.of(key(path), fileKey), String.valueOf(failure));
+  }
+
+  /** What failed in an earlier fsync of the file {@code fileKey} at {@code path}, or null. */
+  static String earlierSyncFailure(Path path, Object fileKey) {
+    return SYNC_FAILED.get(List.of(key(path), fileKey));
   }
 
   /** Open handles of {@code path} now, for tests and leak checks. */

@@ -21,7 +21,6 @@ import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import reactor.core.Exceptions;
@@ -165,12 +164,10 @@ class FailingFsyncTest {
     }
   }
 
-  // LIBRARY BUG (issue #14): after a failed sync() the kernel has marked the lost pages clean and
-  // reported the error once; a second sync() on the same handle returns normally, so a caller that
-  // retries is told the data is durable while it is gone (after a remount the file does not hold it).
-  // Found on ext4 and xfs, core and reactive. sync() should keep failing once it has failed (a sticky
-  // error per file) instead of passing the second fsync's result through.
-  @Disabled("library bug: a sync() after a failed sync() succeeds with the data lost (fsyncgate); see comment")
+  // Regression: after a failed sync() the kernel has marked the lost pages clean and reported the
+  // error once; a second sync() on the same handle returned normally, so a caller that retried was told
+  // the data was durable while it was gone (after a remount the file did not hold it). Found on ext4
+  // and xfs, core and reactive. A sync of a file whose fsync failed now fails at once.
   @ParameterizedTest
   @EnumSource(FsKind.class)
   void virtualFileSync_afterAFailedSync_neverReportsLostDataDurable(FsKind kind) throws Exception {
@@ -185,7 +182,6 @@ class FailingFsyncTest {
     assertSecondSyncFailedOrDataDurable(second, log);
   }
 
-  @Disabled("library bug: a sync() after a failed sync() succeeds with the data lost (fsyncgate); see the core test")
   @ParameterizedTest
   @EnumSource(FsKind.class)
   void asyncVirtualFileSync_afterAFailedSync_neverReportsLostDataDurable(FsKind kind)

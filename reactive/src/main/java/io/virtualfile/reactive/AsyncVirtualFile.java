@@ -301,19 +301,22 @@ public final class AsyncVirtualFile {
 
   /**
    * {@code force(true)}: the content and metadata are durable when this completes. An error is final:
-   * it is not retried, and data written since the last successful sync may be lost.
+   * it is not retried, and data written since the last successful sync may be lost. Once an fsync of a
+   * file has failed in this process, every later sync of that file, through any handle, fails at once
+   * with a {@link java.io.SyncFailedException}, as {@link io.virtualfile.VirtualFile#sync()} explains.
    */
   public Mono<Void> sync() {
-    return blockingCall(ch -> {
-      ch.force(true);
-      return 0L;
-    }).then();
+    return force(true);
   }
 
   /** {@code force(false)}: as {@link #sync()} for the content and the metadata needed to read it. */
   public Mono<Void> syncData() {
+    return force(false);
+  }
+
+  private Mono<Void> force(boolean metaData) {
     return blockingCall(ch -> {
-      ch.force(false);
+      file.fsync(() -> ch.force(metaData));
       return 0L;
     }).then();
   }
