@@ -430,22 +430,20 @@ class IoThreadPoolTest {
   }
 
   /**
-   * Many short tasks from outside, all waiting at once (page-cached work): no extra thread lasts. (A
-   * worker preempted in the middle of a task looks blocked and may start one; it retires after its
-   * short tasks, or after the keep-alive.)
+   * Many short tasks from outside, all waiting at once (page-cached work): no extra thread lasts. How
+   * many start is not asserted: a worker preempted in the middle of a task looks blocked, and on a
+   * loaded machine (CI runs other JVMs beside this one) preemptions start extras, up to the bound; what
+   * the pool promises is that they retire after their short tasks, or after the keep-alive.
    */
   @Test
   void manyShortTasksWaiting_leaveNoExtraThreadBehind() throws Exception {
     IoThreadPool pool = new IoThreadPool(2, 8, TimeUnit.MILLISECONDS.toNanos(100), "short-io-");
     pools.add(pool);
-    int maxSeen = 0;
     CountDownLatch done = new CountDownLatch(50_000);
     for (int i = 0; i < 50_000; i++) {
       pool.execute(done::countDown);
-      maxSeen = Math.max(maxSeen, pool.threads());
     }
     assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
-    assertThat(maxSeen).as("extras started by short tasks").isLessThan(8);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (pool.threads() > 2 && System.nanoTime() < deadline) {
       Thread.sleep(5); // the condition, not the sleep, is the proof
