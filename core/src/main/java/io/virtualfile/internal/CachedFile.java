@@ -7,7 +7,9 @@ import java.io.InterruptedIOException;
 import java.lang.ref.Cleaner;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -48,8 +50,11 @@ public final class CachedFile<C extends Closeable> {
   private final FileBinding<C> binding;
   private final boolean deleteOnClose;
 
-  /** The identity of the file the first open opened, for {@code DELETE_ON_CLOSE}; null if none. */
-  private final Object openedKey;
+  /**
+   * The attributes of the file this handle opened or joined, read by path at the open: its identity
+   * (for {@code DELETE_ON_CLOSE}) and its size then.
+   */
+  private final BasicFileAttributes opened;
 
   private volatile boolean closed;
 
@@ -59,10 +64,10 @@ public final class CachedFile<C extends Closeable> {
   /** Closes this file if its owner becomes unreachable unclosed; null until {@link #attach}. */
   private volatile Cleaner.Cleanable cleanable;
 
-  private CachedFile(FileBinding<C> binding, boolean deleteOnClose, Object openedKey) {
+  private CachedFile(FileBinding<C> binding, boolean deleteOnClose, BasicFileAttributes opened) {
     this.binding = binding;
     this.deleteOnClose = deleteOnClose;
-    this.openedKey = openedKey;
+    this.opened = opened;
   }
 
   /**
@@ -79,8 +84,7 @@ public final class CachedFile<C extends Closeable> {
       throw new FileClosedException("the open-file cache is closed; cannot open " + path);
     }
     FileBinding<C> binding = new FileBinding<>(cache, path, reopener, null);
-    Object key = binding.openFirst(firstOpen);
-    return new CachedFile<>(binding, deleteOnClose, key);
+    return new CachedFile<>(binding, deleteOnClose, binding.openFirst(firstOpen));
   }
 
   /** Opens a descriptor of a path with options. */
@@ -109,21 +113,20 @@ public final class CachedFile<C extends Closeable> {
     }
     Object shareKey = List.of(path, options.reopen(), opener);
     if (cache.shared.containsKey(shareKey)) {
-      Object fileKey = null;
+      BasicFileAttributes now = null;
       try {
-        fileKey = JdkFileOps.INSTANCE.fileKey(path);
+        now = Files.readAttributes(path, BasicFileAttributes.class);
       } catch (NoSuchFileException e) {
         // no file to join: the first open below creates it (CREATE) or fails as it should
       }
-      FileBinding<C> joined = FileBinding.join(cache, shareKey, fileKey);
+      FileBinding<C> joined = now == null ? null : FileBinding.join(cache, shareKey, now.fileKey());
       if (joined != null) {
-        return new CachedFile<>(joined, false, null);
+        return new CachedFile<>(joined, false, now);
       }
     }
     FileBinding<C> binding =
         new FileBinding<>(cache, path, () -> opener.open(path, options.reopen()), shareKey);
-    binding.openFirst(() -> opener.open(path, options.firstOpen()));
-    return new CachedFile<>(binding, false, null);
+    return new CachedFile<>(binding, false, binding.openFirst(() -> opener.open(path, options.firstOpen())));
   }
 
   /**
@@ -136,6 +139,14 @@ public final class CachedFile<C extends Closeable> {
 
   public Path path() {
     return binding.path;
+  }
+
+  /**
+   * The size of the file this handle opened, when it was opened (read by path at the open, with its
+   * identity): a whole-file read needs no other {@code stat}.
+   */
+  public long sizeAtOpen() {
+    return opened.size();
   }
 
   public boolean isClosed() {
@@ -239,7 +250,7 @@ public final class CachedFile<C extends Closeable> {
       c.clean(); // deregisters; the action sees the file closed and does nothing
     }
     if (deleteOnClose) {
-      OpenFileRegistry.deleteIfSame(binding.path, openedKey);
+      OpenFileRegistry.deleteIfSame(binding.path, opened.fileKey());
     }
     return true;
   }

@@ -9,7 +9,9 @@ import java.io.SyncFailedException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -99,6 +101,9 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
 
   final ClockCache<C> cache;
   final Path path;
+
+  /** {@link #path} as {@link OpenFileRegistry} keys it (absolute, normalized), computed once. */
+  final Path registryKey;
   private final CachedFile.Opener<C> reopener;
 
   /** The key of {@link ClockCache#shared} this binding may be listed under, or null: never shared. */
@@ -143,6 +148,7 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
     this.path = path;
     this.reopener = reopener;
     this.shareKey = shareKey;
+    this.registryKey = OpenFileRegistry.key(path);
     // Registered before the open, so that a library overwrite whose rename races with it is told.
     OpenFileRegistry.register(this);
   }
@@ -151,20 +157,19 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
    * The first open: opens with {@code firstOpen}, records the file's identity, binds, and lists the
    * binding if it has a share key. On failure the binding is dead.
    *
-   * @return the identity of the file opened (for {@code DELETE_ON_CLOSE}), or null
+   * @return the attributes of the file opened, read by path just after the open
    */
-  Object openFirst(CachedFile.Opener<C> firstOpen) throws IOException {
-    Object[] opened = new Object[1];
+  BasicFileAttributes openFirst(CachedFile.Opener<C> firstOpen) throws IOException {
+    BasicFileAttributes[] opened = new BasicFileAttributes[1];
     try {
       rebindLock.lock(); // not yet shared: never contended
       try {
         bindFresh(() -> {
           C channel = firstOpen.open();
           try {
-            Object key = JdkFileOps.INSTANCE.fileKey(path);
-            opened[0] = key;
+            opened[0] = Files.readAttributes(path, BasicFileAttributes.class);
             // A replacement announced since our registration knows better than our stat.
-            IDENTITY.compareAndSet(this, Identity.UNKNOWN, new Identity(key, null));
+            IDENTITY.compareAndSet(this, Identity.UNKNOWN, new Identity(opened[0].fileKey(), null));
           } catch (IOException | RuntimeException e) {
             closeSuppressing(channel, e);
             throw e;
@@ -178,7 +183,7 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
       release();
       throw e;
     }
-    if (shareKey != null && opened[0] != null) {
+    if (shareKey != null && opened[0].fileKey() != null) {
       cache.shared.put(shareKey, this); // a binding it displaces stays with its handles, unlisted
     }
     return opened[0];

@@ -58,7 +58,7 @@ public final class OpenFileRegistry {
   }
 
   static void register(FileBinding<?> file) {
-    OPEN.compute(key(file.path), (k, set) -> {
+    OPEN.compute(file.registryKey, (k, set) -> {
       Set<FileBinding<?>> s = set == null ? ConcurrentHashMap.newKeySet() : set;
       s.add(file);
       return s;
@@ -66,7 +66,7 @@ public final class OpenFileRegistry {
   }
 
   static void unregister(FileBinding<?> file) {
-    OPEN.computeIfPresent(key(file.path), (k, set) -> {
+    OPEN.computeIfPresent(file.registryKey, (k, set) -> {
       set.remove(file);
       return set.isEmpty() ? null : set;
     });

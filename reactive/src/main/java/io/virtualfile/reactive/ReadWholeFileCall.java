@@ -20,7 +20,8 @@ import reactor.core.publisher.Operators;
  * and the owner of the handle and its pin.
  *
  * <p>On the IO thread: the handle is opened ({@link CachedFile#open}: it joins the file's cached
- * descriptor when there is one), pinned, its size read, and the reads started; each read completes on
+ * descriptor when there is one, and reads the file's size with its identity), pinned, and the reads
+ * started; each read completes on
  * an IO thread (the thread engine runs it next on the same thread) and starts the next until the buffer
  * is full. Then the pin is released, the handle closed and the buffer emitted, on that thread.
  *
@@ -73,7 +74,7 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> {
       try {
         file = CachedFile.open(call.io.cache(), call.path, READ, call.io.opener());
         slot = file.pin();
-        long size = slot.channel().size();
+        long size = file.sizeAtOpen(); // read with the identity check: no fstat of its own
         if (size > Integer.MAX_VALUE - 8) {
           throw new IOException("too large to read into one buffer (" + size + " bytes): " + call.path);
         }
