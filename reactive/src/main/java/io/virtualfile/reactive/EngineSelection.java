@@ -15,8 +15,9 @@ import java.util.function.UnaryOperator;
 /**
  * Starts the engine an {@link AsyncFileIo} asked for. {@link Engine#THREADS} is built in; other kinds
  * come from an {@link EngineProvider} on the class or module path. Under {@link Engine#AUTO} an engine
- * that cannot run here is passed over for the thread engine, and the reason is logged once per process
- * (at {@code INFO}); asked for by name, it fails the build with that reason.
+ * that cannot run here is passed over for the thread engine, and the reason is logged once per process:
+ * at {@code INFO} when its provider is present but refused (kernel, sandbox, JDK flags), at {@code
+ * DEBUG} when no provider is installed. Asked for by name, it fails the build with that reason.
  */
 final class EngineSelection {
   private static final System.Logger LOG = System.getLogger(AsyncFileIo.class.getName());
@@ -45,16 +46,28 @@ final class EngineSelection {
       return new Started(provider(requested).start(settings), requested);
     }
     for (Engine kind : PREFERRED) {
+      EngineProvider provider;
       try {
-        return new Started(provider(kind).start(settings), kind);
-      } catch (UnsupportedOperationException e) {
-        String reason = kind + " engine not used, the thread engine runs instead: " + e.getMessage();
-        if (LOGGED.add(reason)) {
-          LOG.log(System.Logger.Level.INFO, reason);
-        }
+        provider = provider(kind);
+      } catch (UnsupportedOperationException absent) {
+        // Not installed (or not loadable): the usual case on JDK 17, worth a DEBUG line, no more.
+        logOnce(System.Logger.Level.DEBUG, kind, absent);
+        continue;
+      }
+      try {
+        return new Started(provider.start(settings), kind);
+      } catch (UnsupportedOperationException refused) {
+        logOnce(System.Logger.Level.INFO, kind, refused); // installed, but refused here: say why
       }
     }
     return threads(settings, decorator);
+  }
+
+  private static void logOnce(System.Logger.Level level, Engine kind, Exception why) {
+    String reason = kind + " engine not used, the thread engine runs instead: " + why.getMessage();
+    if (LOGGED.add(reason)) {
+      LOG.log(level, reason);
+    }
   }
 
   private static Started threads(EngineSettings s, UnaryOperator<ExecutorService> decorator) {
