@@ -24,10 +24,9 @@ import java.util.Objects;
  * descriptor leaves the cache (at most {@code capacity} such files are held).
  *
  * <h2>What "bounded" means</h2>
- * The slots hold at most {@code capacity} descriptors. A file is opened before it claims a slot, so while
- * {@code k} reopens are in progress the process may briefly hold {@code capacity + k} descriptors of this
- * cache. A descriptor with an operation in flight is never closed. When every slot is pinned, a reopen
- * <em>waits</em> for a slot to become idle, up to the cache's pin wait (10 seconds by default), and then
+ * The cache holds at most {@code capacity} descriptors, however many files open or reopen at once: a
+ * miss claims its slot before it opens the file. A descriptor with an operation in flight is never
+ * closed. When every slot is pinned, a reopen <em>waits</em> for a slot to become idle, up to the cache's pin wait (10 seconds by default), and then
  * fails with an {@link java.io.IOException} saying that every slot stayed pinned. It never deadlocks: a
  * thread never holds a pin while it waits for a slot, not even when it uses two virtual files at once.
  *

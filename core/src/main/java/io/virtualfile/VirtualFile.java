@@ -362,14 +362,18 @@ public final class VirtualFile implements AutoCloseable {
    * succeed with the data gone. Treat it as fatal for the data written since the last successful sync.
    *
    * <p>So once an fsync of a file has failed in this process, every later {@code sync()} or {@code
-   * syncData()} of that file, through any handle, fails at once with a {@link SyncFailedException} that
-   * says so: the kernel reports a writeback error once, so a later fsync could succeed although the data
-   * were lost. Write the content to a new file (a crash-safe overwrite does) to make it durable again.
+   * syncData()} of that file at that path, through any handle or cache, fails at once with a {@link
+   * SyncFailedException} that says so: the kernel reports a writeback error once, so a later fsync
+   * could succeed although the data were lost. Write the content to a new file (a crash-safe overwrite
+   * does) to make it durable again. The file is known by its path and identity: the same file reached
+   * under another name (renamed, linked) by other means is not recognized.
    *
    * <p>That includes an fsync whose outcome is unknown: if another thread's interrupt closed the shared
    * descriptor while the fsync ran, the JDK reports the close, not the fsync's own result (which may
    * have been an error). This fails with a {@link SyncFailedException} that says so, whose cause is the
-   * close; the file's cached descriptor is dropped, and nothing is reported durable.
+   * close; the file's cached descriptor is dropped, and nothing is reported durable. Handles of one
+   * file may share a descriptor (see {@link OpenFileCache}), so an interrupt of a thread using another
+   * handle of the file can cause this too; as any failed fsync, it makes later syncs of the file fail.
    *
    * @throws SyncFailedException if the fsync's outcome is unknown, or an earlier fsync of the file failed
    *     (see above)

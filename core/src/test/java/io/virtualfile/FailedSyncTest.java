@@ -88,4 +88,23 @@ class FailedSyncTest {
       f.sync(); // the handle now names the new file, which no failed fsync touched
     }
   }
+
+  /**
+   * Regression (found by a probe): ext4 gives a freed inode number to the next new file, so an
+   * overwrite's new file could take the number of the file whose fsync failed, and was refused every
+   * sync. A library rename now clears what it knows of the file it installs. Here the installed file
+   * is given the failed file's identity directly.
+   */
+  @Test
+  void aFileInstalledByALibraryRename_withTheFailedFilesInodeNumber_syncsAgain() throws Exception {
+    try (VirtualFile f = open()) {
+      assertThatThrownBy(f::sync).hasMessage("Input/output error");
+    }
+    Object failedKey = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class)
+        .fileKey();
+    io.virtualfile.internal.OpenFileRegistry.rename(path, failedKey, () -> {}); // as if reused
+    try (VirtualFile f = VirtualFile.open(path, OpenFileCache.shared(), READ, WRITE)) {
+      f.sync();
+    }
+  }
 }

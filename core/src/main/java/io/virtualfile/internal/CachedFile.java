@@ -84,7 +84,7 @@ public final class CachedFile<C extends Closeable> {
       throw new FileClosedException("the open-file cache is closed; cannot open " + path);
     }
     FileBinding<C> binding = new FileBinding<>(cache, path, reopener, null);
-    return new CachedFile<>(binding, deleteOnClose, binding.openFirst(firstOpen));
+    return new CachedFile<>(binding, deleteOnClose, binding.openFirst(firstOpen, null));
   }
 
   /** Opens a descriptor of a path with options. */
@@ -112,21 +112,20 @@ public final class CachedFile<C extends Closeable> {
       throw new FileClosedException("the open-file cache is closed; cannot open " + path);
     }
     Object shareKey = List.of(path, options.reopen(), opener);
-    if (cache.shared.containsKey(shareKey)) {
-      BasicFileAttributes now = null;
-      try {
-        now = Files.readAttributes(path, BasicFileAttributes.class);
-      } catch (NoSuchFileException e) {
-        // no file to join: the first open below creates it (CREATE) or fails as it should
-      }
-      FileBinding<C> joined = now == null ? null : FileBinding.join(cache, shareKey, now.fileKey());
-      if (joined != null) {
-        return new CachedFile<>(joined, false, now);
-      }
+    BasicFileAttributes now = null;
+    try {
+      now = Files.readAttributes(path, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      // no file to join: the first open below creates it (CREATE) or fails as it should
+    }
+    FileBinding<C> joined = now == null ? null : FileBinding.join(cache, shareKey, now.fileKey());
+    if (joined != null) {
+      return new CachedFile<>(joined, false, now);
     }
     FileBinding<C> binding =
         new FileBinding<>(cache, path, () -> opener.open(path, options.reopen()), shareKey);
-    return new CachedFile<>(binding, false, binding.openFirst(() -> opener.open(path, options.firstOpen())));
+    return new CachedFile<>(binding, false, binding.openFirst(
+        () -> opener.open(path, options.firstOpen()), now == null ? null : now.fileKey()));
   }
 
   /**

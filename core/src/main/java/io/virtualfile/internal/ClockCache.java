@@ -21,18 +21,17 @@ import java.util.concurrent.locks.LockSupport;
  * AsynchronousFileChannel}) run on this one class.
  *
  * <h2>Bound</h2>
- * At most {@link #capacity()} descriptors are held by the slots at any moment. Opening happens
- * <em>before</em> a slot is claimed, so while a miss is being served the process briefly holds the
- * descriptor being opened on top of the bound: the true ceiling is {@code capacity} plus the number
- * of misses in progress. Descriptors pinned by in-flight operations are never closed; when every slot
- * is pinned a miss waits (see below) rather than exceed the bound.
+ * At most {@link #capacity()} descriptors are held by the slots at any moment, and a miss claims its
+ * slot ({@link #reserve()}) <em>before</em> it opens the file, so the descriptors this cache opens never
+ * exceed its capacity, however many misses run at once. Descriptors pinned by in-flight operations are
+ * never closed; when every slot is pinned or reserved a miss waits (see below), holding no descriptor.
  *
  * <h2>Concurrency</h2>
  * Each slot is guarded by its own state word ({@link Slot}); there is no cache-wide lock. A hit is one
  * CAS on the slot's pin count plus a read of its tag. The clock hand is an {@link AtomicLong} that
  * every miss advances; two misses never claim the same slot because claiming is a {@code 0 -> LOCKED}
- * CAS. A slot lock is held only for a bounded amount of work: binding (a few field writes; the evicted
- * descriptor is closed after the slot is released), or closing one retired descriptor.
+ * CAS. A slot lock is held for a bounded amount of work: a reservation (closing the evicted
+ * descriptor, then the miss's open of its file), or closing one retired descriptor.
  *
  * <h2>Dropping a binding</h2>
  * {@link #retire} never waits for operations in flight: it marks the binding retired, so that no new
@@ -172,19 +171,33 @@ public final class ClockCache<C extends Closeable> {
 
   /**
    * Binds {@code channel} to a slot chosen by the clock and returns that slot pinned once for the
-   * caller. If no slot can be had the channel is closed and the failure thrown; it is never leaked.
+   * caller: {@link #reserve()} and {@link #bind}. If no slot can be had the channel is closed and the
+   * failure thrown; it is never leaked. (A miss reserves first and opens after, so that no descriptor
+   * is open beyond the slots; this form is for a descriptor that is already open.)
    */
   Slot<C> install(C channel, Owner owner) throws IOException {
-    misses.increment();
+    Slot<C> s;
     try {
-      return claimAndBind(channel, owner);
+      s = reserve();
     } catch (IOException | RuntimeException | Error e) {
       closeReporting(channel, e);
       throw e;
     }
+    return bind(s, channel, owner);
   }
 
-  private Slot<C> claimAndBind(C channel, Owner owner) throws IOException {
+  /**
+   * Claims a slot chosen by the clock for a descriptor about to be opened: closes the descriptor it
+   * held (an eviction) and returns it {@link Slot#LOCKED}, empty. The caller must end the reservation
+   * with {@link #bind} or {@link #unreserve}, soon: {@link #close()} waits for it. Reserving before
+   * opening is what bounds the descriptors by the slots, however many misses run at once: a miss that
+   * waits for a slot holds no descriptor.
+   *
+   * @throws IOException if every slot stayed pinned for {@link #pinWait()}
+   * @throws InterruptedIOException if interrupted while it waits (the interrupt status stays set)
+   */
+  Slot<C> reserve() throws IOException {
+    misses.increment();
     final int n = slots.length;
     long deadline = 0;
     long parkNanos = 10_000;
@@ -207,33 +220,22 @@ public final class ClockCache<C extends Closeable> {
         C old = s.channel;
         Owner oldOwner = s.owner;
         long oldTag = s.tag;
-        if (closed) { // close() is waiting for this lock: leave the slot dead, as close() would
-          s.channel = null;
-          s.tag = 0;
-          s.owner = null;
-          s.unlock(Slot.DEAD);
-          if (old != null) {
-            open.decrementAndGet();
-            closeEvicted(old);
-            tellLost(oldOwner, oldTag);
-          }
-          throw closedException();
-        }
-        s.channel = channel;
-        s.tag = TAGS.incrementAndGet();
-        s.owner = owner;
-        s.referenced = true;
-        s.unlock(1);
+        s.channel = null;
+        s.tag = 0;
+        s.owner = null;
         if (old != null) {
+          open.decrementAndGet();
           evictions.increment();
           closeEvicted(old);
           tellLost(oldOwner, oldTag);
-        } else {
-          open.incrementAndGet();
+        }
+        if (closed) { // close() is waiting for this lock: leave the slot dead, as close() would
+          s.unlock(Slot.DEAD);
+          throw closedException();
         }
         return s;
       }
-      // Two full turns found nothing idle: every slot is pinned (or being bound by other misses).
+      // Two full turns found nothing idle: every slot is pinned (or reserved by other misses).
       if (Thread.currentThread().isInterrupted()) { // parkNanos would return at once: no hot spin
         throw new InterruptedIOException(
             "interrupted while waiting for one of " + n + " descriptor slots, all pinned by operations"
@@ -250,6 +252,32 @@ public final class ClockCache<C extends Closeable> {
       LockSupport.parkNanos(parkNanos);
       parkNanos = Math.min(parkNanos * 2, 5_000_000);
     }
+  }
+
+  /**
+   * Ends the reservation of {@code s} ({@link #reserve()}) by binding {@code channel} to it under a
+   * fresh tag, referenced and pinned once for the caller. If the cache closed meanwhile, the slot dies
+   * and the channel is closed.
+   */
+  Slot<C> bind(Slot<C> s, C channel, Owner owner) throws FileClosedException {
+    if (closed) { // close() is waiting for this lock
+      s.unlock(Slot.DEAD);
+      FileClosedException e = closedException();
+      closeReporting(channel, e);
+      throw e;
+    }
+    s.channel = channel;
+    s.tag = TAGS.incrementAndGet();
+    s.owner = owner;
+    s.referenced = true;
+    open.incrementAndGet();
+    s.unlock(1);
+    return s;
+  }
+
+  /** Ends the reservation of {@code s} without a descriptor (the open failed): the slot is free. */
+  void unreserve(Slot<C> s) {
+    s.unlock(closed ? Slot.DEAD : 0);
   }
 
   /**

@@ -155,11 +155,21 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
 
   /**
    * The first open: opens with {@code firstOpen}, records the file's identity, binds, and lists the
-   * binding if it has a share key. On failure the binding is dead.
+   * binding if it has a share key and the open is known to have opened the file whose identity it
+   * records. On failure the binding is dead.
    *
+   * <p>The identity is read by path just after the open, since a {@code FileChannel} cannot be asked
+   * for its file's; a rename by another process between the two would make the binding name a file
+   * its descriptor does not read. For the binding's own handle that is harmless (it reads the file it
+   * opened), but other handles must not join it: so it is listed only if the path named the same file
+   * just before the open ({@code keyBefore}) and just after. The descriptor holds its inode, so the
+   * number cannot have been reused in between; only a file renamed away and back during the open could
+   * pass.
+   *
+   * @param keyBefore the identity the path named just before the open, or null if unknown
    * @return the attributes of the file opened, read by path just after the open
    */
-  BasicFileAttributes openFirst(CachedFile.Opener<C> firstOpen) throws IOException {
+  BasicFileAttributes openFirst(CachedFile.Opener<C> firstOpen, Object keyBefore) throws IOException {
     BasicFileAttributes[] opened = new BasicFileAttributes[1];
     try {
       rebindLock.lock(); // not yet shared: never contended
@@ -168,8 +178,7 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
           C channel = firstOpen.open();
           try {
             opened[0] = Files.readAttributes(path, BasicFileAttributes.class);
-            // A replacement announced since our registration knows better than our stat.
-            IDENTITY.compareAndSet(this, Identity.UNKNOWN, new Identity(opened[0].fileKey(), null));
+            adoptFirstIdentity(opened[0].fileKey());
           } catch (IOException | RuntimeException e) {
             closeSuppressing(channel, e);
             throw e;
@@ -183,10 +192,24 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
       release();
       throw e;
     }
-    if (shareKey != null && opened[0].fileKey() != null) {
+    if (shareKey != null && keyBefore != null && keyBefore.equals(opened[0].fileKey())) {
       cache.shared.put(shareKey, this); // a binding it displaces stays with its handles, unlisted
     }
     return opened[0];
+  }
+
+  /**
+   * Records the first open's identity unless a replacement completed since the registration (it knows
+   * better than our stat). A rename announced and not yet completed, or one that failed, left no
+   * current identity: ours fills it, and the announcement's pending one stays.
+   */
+  private void adoptFirstIdentity(Object key) {
+    for (;;) {
+      Identity id = identity;
+      if (id.current != null || IDENTITY.compareAndSet(this, id, new Identity(key, id.pending))) {
+        return;
+      }
+    }
   }
 
   /**
@@ -343,16 +366,21 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
     CachedFile.Opener<C> opener = first;
     for (;;) {
       long seen = replacements;
+      Slot<C> reserved = cache.reserve(); // before the open: see ClockCache#reserve
       C channel;
       try {
         channel = opener.open();
       } catch (FileReplacedException e) {
+        cache.unreserve(reserved);
         if (replacements != seen) {
           continue; // checked against an identity newer than what we opened: open again
         }
         throw e;
+      } catch (IOException | RuntimeException | Error e) {
+        cache.unreserve(reserved);
+        throw e;
       }
-      Slot<C> s = cache.install(channel, this);
+      Slot<C> s = cache.bind(reserved, channel, this);
       long t = s.tag;
       boundAt = seen;
       tag = t;

@@ -136,6 +136,10 @@ public final class OpenFileRegistry {
         }
         throw e;
       }
+      // The new file is not the one whose fsync failed, even if it took a freed inode number.
+      if (newKey != null) {
+        SYNC_FAILED.remove(List.of(key, newKey));
+      }
       for (FileBinding<?> f : at(key)) {
         f.replaced(newKey);
       }

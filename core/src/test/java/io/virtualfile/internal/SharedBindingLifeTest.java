@@ -90,6 +90,35 @@ class SharedBindingLifeTest {
     f.close();
   }
 
+  /**
+   * Regression (found by a probe): a first open records its file's identity by a stat of the path just
+   * after the open, and another process's rename in between made the binding name the new file while
+   * its descriptor read the old one; a later open of the path joined it and read stale content. Here
+   * the opener itself makes that rename, right after its open.
+   */
+  @Test
+  void anOpenWhoseFileWasReplacedDuringIt_isNotJoinedByLaterOpens() throws Exception {
+    Path p = Files.write(dir.resolve("f"), new byte[] {1});
+    Path x = Files.write(dir.resolve("x"), new byte[] {2});
+    java.util.concurrent.atomic.AtomicBoolean replaceOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+    CachedFile.PathOpener<FileChannel> replacing = (path, options) -> {
+      FileChannel ch = FileChannel.open(path, options);
+      if (replaceOnce.getAndSet(false)) {
+        Files.move(x, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      }
+      return ch;
+    };
+    CachedFile<FileChannel> first = CachedFile.open(cache, p, OpenOptions.of(READ), replacing);
+    assertThat(readOne(first)).as("the first handle reads the file it opened").isEqualTo(1);
+    first.close();
+    CachedFile<FileChannel> second = CachedFile.open(cache, p, OpenOptions.of(READ), replacing);
+    try {
+      assertThat(readOne(second)).as("an open after the replacement completed").isEqualTo(2);
+    } finally {
+      second.close();
+    }
+  }
+
   private FileBinding<FileChannel> bindingOf(CachedFile<FileChannel> f, Path p) {
     return cache.shared.values().stream().filter(b -> b.path.equals(p)).findFirst().orElseThrow();
   }

@@ -56,10 +56,10 @@ final class UringEngine implements IoEngine {
       }
       throw e;
     }
-    // A fixed pool: reads and writes never run on it, so a worker that looks blocked is mostly a
-    // reopen waiting for a cache slot, and extra workers would only hold more descriptors opened for
-    // misses while they wait (see the descriptor bound of reactive's stress test).
-    IoThreadPool pool = new IoThreadPool(settings.ioThreads(), settings.threadNamePrefix());
+    // The pool grows as the thread engine's does: the overwrite's fsyncs run on it, and a device (or a
+    // journal that commits concurrent fsyncs together) goes faster with more of them at once.
+    IoThreadPool pool = new IoThreadPool(settings.ioThreads(), settings.maxIoThreads(),
+        settings.ioThreadKeepAlive().toNanos(), settings.threadNamePrefix());
     return new UringEngine(pool, rings);
   }
 

@@ -24,8 +24,9 @@ import java.util.function.UnaryOperator;
  * the thread of the ring they went to, and a read or write started inside a completion goes to that
  * same ring with no hand-off. Signals of {@link io.virtualfile.reactive.AsyncVirtualFile} reads and
  * writes therefore arrive on those threads, which must not be blocked. Opens and the blocking calls
- * (size, truncate, sync, close) run on a separate, fixed pool of as many IO threads, as plain system
- * calls; {@code maxIoThreads} does not apply.
+ * (size, truncate, sync, close) and the overwrite's steps run on a separate pool of IO threads, as
+ * plain system calls; it starts with {@code ioThreads} threads and grows up to {@code maxIoThreads}
+ * while its threads block (fsyncs), as the thread engine's pool does.
  *
  * <p>Thread-safe.
  */

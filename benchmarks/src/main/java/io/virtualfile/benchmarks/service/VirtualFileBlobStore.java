@@ -17,9 +17,13 @@ final class VirtualFileBlobStore implements BlobStore {
   private static final int CACHE_CAPACITY = 128; // the default, written out
 
   private final BlobSet blobs;
-  /** The engine's defaults; {@code -DmaxIoThreads=N} sets that bound, to compare. */
+  /**
+   * The engine's defaults; {@code -DmaxIoThreads=N} sets that bound and {@code -Dengine=THREADS} (or
+   * {@code IO_URING}) the engine, to compare.
+   */
   private final AsyncFileIo io = AsyncFileIo.builder().cacheCapacity(CACHE_CAPACITY)
-      .maxIoThreads(Integer.getInteger("maxIoThreads", 64)).build();
+      .maxIoThreads(Integer.getInteger("maxIoThreads", 64))
+      .engine(AsyncFileIo.Engine.valueOf(System.getProperty("engine", "AUTO"))).build();
 
   VirtualFileBlobStore(BlobSet blobs) {
     this.blobs = blobs;
@@ -37,6 +41,6 @@ final class VirtualFileBlobStore implements BlobStore {
 
   @Override
   public String summary() {
-    return "channel cache of " + io.cacheCapacity() + ": " + io.stats();
+    return io.engine() + " engine, open-file cache of " + io.cacheCapacity() + ": " + io.stats();
   }
 }
