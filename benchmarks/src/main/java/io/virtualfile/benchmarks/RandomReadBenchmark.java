@@ -14,9 +14,13 @@ import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -67,6 +71,8 @@ public class RandomReadBenchmark {
   AsynchronousFileChannel rawThreadPoolExecutor;
   AsynchronousFileChannel rawDefaultPool;
   FileChannel blocking;
+  /** As many threads as the engine has core IO threads, for the blocking limit. */
+  ExecutorService blockingThreads;
   Vertx vertx;
   AsyncFile vertxFile;
 
@@ -94,6 +100,7 @@ public class RandomReadBenchmark {
         AsynchronousFileChannel.open(path, Set.of(StandardOpenOption.READ), threadPoolExecutor);
     rawDefaultPool = AsynchronousFileChannel.open(path, StandardOpenOption.READ);
     blocking = FileChannel.open(path, StandardOpenOption.READ);
+    blockingThreads = Executors.newFixedThreadPool(threads);
     vertx = Vertx.vertx();
     vertxFile = vertx.fileSystem().openBlocking(path.toString(), new OpenOptions().setRead(true));
   }
@@ -108,6 +115,7 @@ public class RandomReadBenchmark {
     threadPoolExecutor.shutdown();
     rawDefaultPool.close();
     blocking.close();
+    blockingThreads.shutdown();
     vertxFile.close().toCompletionStage().toCompletableFuture().join();
     vertx.close().toCompletionStage().toCompletableFuture().join();
     scratch.close();
@@ -200,6 +208,34 @@ public class RandomReadBenchmark {
   public void vertxAsyncFile() throws Exception {
     window((buf, pos, done) -> vertxFile.read(Buffer.buffer(BLOCK), 0, pos, BLOCK)
         .onComplete(ar -> done.accept(ar.succeeded() ? null : ar.cause())));
+  }
+
+  /**
+   * The blocking limit with the engine's thread count: as many threads as available processors (the
+   * engine's core IO threads), each reading its share of the reads one after another. What the CPUs
+   * can do with no hand-off at all; the engine at 32 in flight is compared with it.
+   */
+  @Benchmark
+  public long blockingFileChannelOnAllCores() throws Exception {
+    int threads = Runtime.getRuntime().availableProcessors();
+    List<Future<Integer>> parts = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int share = READS / threads + (t < READS % threads ? 1 : 0);
+      parts.add(blockingThreads.submit(() -> {
+        ByteBuffer b = ByteBuffer.allocateDirect(BLOCK);
+        int total = 0;
+        for (int i = 0; i < share; i++) {
+          b.clear();
+          total += blocking.read(b, randomPosition());
+        }
+        return total;
+      }));
+    }
+    long total = 0;
+    for (Future<Integer> f : parts) {
+      total += f.get();
+    }
+    return total;
   }
 
   /** One thread, one read after another: the floor that the asynchronous variants pay a hand-off over. */

@@ -69,6 +69,10 @@ final class Report {
           "vs Vert.x AsyncFile", "vs Vert.x AsyncFile" + n);
       add("RandomReadBenchmark", "asyncVirtualFile", "blockingFileChannel", p, GoalKind.NONE, 0,
           "vs blocking FileChannel.read, one thread", "vs blocking FileChannel.read, 1 thread" + n);
+      add("RandomReadBenchmark", "asyncVirtualFile", "blockingFileChannelOnAllCores", p,
+          deep ? GoalKind.TIME_RATIO_AT_MOST : GoalKind.NONE, deep ? 1.2 : 0,
+          "vs blocking FileChannel.read on as many threads as cores (the limit)",
+          "vs the blocking limit (threads = cores)" + n);
       add("RandomReadBenchmark", "rawAsyncChannelSameExecutor", "rawAsyncChannelThreadPoolExecutor", p,
           GoalKind.NONE, 0, "the executor alone: raw channel on IoThreadPool vs on a ThreadPoolExecutor",
           "IoThreadPool vs ThreadPoolExecutor" + n);
