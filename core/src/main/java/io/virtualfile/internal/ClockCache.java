@@ -1,6 +1,7 @@
 package io.virtualfile.internal;
 
 import io.virtualfile.FileClosedException;
+import io.virtualfile.FileIoListener;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -96,6 +97,9 @@ public final class ClockCache<C extends Closeable> {
   /** Slots that hold a descriptor; changed only by the thread that holds the slot's lock. */
   private final AtomicInteger open = new AtomicInteger();
 
+  /** Who is told about evictions and waits for a slot (and, through the files on this cache, the rest). */
+  private final Events events = new Events();
+
   /** Set once by {@link #close()}; after it no pin is granted and no descriptor is installed. */
   private volatile boolean closed;
 
@@ -147,6 +151,11 @@ public final class ClockCache<C extends Closeable> {
     return closed;
   }
 
+  /** The listeners of this cache and of the files on it. */
+  public Events events() {
+    return events;
+  }
+
   /**
    * Pins {@code slot} if it still holds the binding {@code tag}; the hit path. Returns {@code false}
    * when the binding is gone (evicted, discarded) or the slot is locked, and then holds no pin.
@@ -187,6 +196,8 @@ public final class ClockCache<C extends Closeable> {
   private Slot<C> claimAndBind(C channel, Owner owner) throws IOException {
     final int n = slots.length;
     long deadline = 0;
+    long waitStart = 0;
+    FileIoListener waitListener = Events.NONE; // read when a wait begins
     long parkNanos = 10_000;
     for (;;) {
       for (int step = 0; step < 2 * n; step++) {
@@ -226,15 +237,24 @@ public final class ClockCache<C extends Closeable> {
         s.unlock(1);
         if (old != null) {
           evictions.increment();
-          closeEvicted(old);
+          FileIoListener l = events.listener();
+          long t0 = Events.start(l);
+          IOException failure = closeEvicted(old);
+          Events.operation(l, FileIoListener.Operation.EVICTION, t0, 0, failure);
           tellLost(oldOwner, oldTag);
         } else {
           open.incrementAndGet();
+        }
+        if (deadline != 0) {
+          Events.pinWait(waitListener, waitStart, true);
         }
         return s;
       }
       // Two full turns found nothing idle: every slot is pinned (or being bound by other misses).
       if (Thread.currentThread().isInterrupted()) { // parkNanos would return at once: no hot spin
+        if (deadline != 0) {
+          Events.pinWait(waitListener, waitStart, false);
+        }
         throw new InterruptedIOException(
             "interrupted while waiting for one of " + n + " descriptor slots, all pinned by operations"
                 + " in flight");
@@ -242,7 +262,10 @@ public final class ClockCache<C extends Closeable> {
       long now = System.nanoTime();
       if (deadline == 0) {
         deadline = now + pinWait.toNanos();
+        waitStart = now;
+        waitListener = events.listener();
       } else if (now - deadline >= 0) {
+        Events.pinWait(waitListener, waitStart, false);
         throw new IOException(
             "all " + n + " descriptor slots stayed pinned by in-flight operations for " + pinWait
                 + "; raise the cache capacity or bound the concurrency");
@@ -362,11 +385,13 @@ public final class ClockCache<C extends Closeable> {
    * An evicted descriptor's close error has no caller to go to: the file's owner is not part of this
    * miss, and durability never rests on close (only {@code sync} makes data durable). It is logged.
    */
-  private static void closeEvicted(Closeable c) {
+  private static IOException closeEvicted(Closeable c) {
     try {
       c.close();
+      return null;
     } catch (IOException e) {
       LOG.log(System.Logger.Level.WARNING, "closing an evicted descriptor failed", e);
+      return e;
     }
   }
 
