@@ -55,6 +55,11 @@ import java.util.concurrent.locks.LockSupport;
  * takes its pin only after its miss is served), so the pins that block a waiter are all on operations
  * that finish without it.
  *
+ * <h2>Events</h2>
+ * {@link #events()} are told each eviction (the close of the evicted descriptor) and each wait for a
+ * slot when every slot was pinned; the files on this cache tell them the rest. A miss reads the
+ * listener once per eviction and once per wait, so a hit never touches it.
+ *
  * <h2>Tags</h2>
  * Tags come from one process-wide counter, so a tag names one binding of one descriptor for the life
  * of the process. A handle remembers {@code (slot, tag)}; any mixed or stale read of the pair fails the
