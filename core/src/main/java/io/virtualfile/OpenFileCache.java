@@ -1,6 +1,7 @@
 package io.virtualfile;
 
 import io.virtualfile.internal.ClockCache;
+import io.virtualfile.internal.Events;
 import java.nio.channels.FileChannel;
 import java.time.Duration;
 import java.util.Objects;
@@ -30,6 +31,14 @@ import java.util.Objects;
  * fails with an {@link java.io.IOException} saying that every slot stayed pinned. It never deadlocks: a
  * thread never holds a pin while it waits for a slot, not even when it uses two virtual files at once.
  *
+ * <h2>Listening</h2>
+ * A {@link FileIoListener} added with {@link #addListener(FileIoListener)} is told the duration and
+ * outcome of every operation of the virtual files on this cache, its evictions and waits for a slot
+ * (see {@link FileIoListener} for which thread tells it). The static calls that use no cache, {@link
+ * VirtualFile#crashSafeOverwrite(java.nio.file.Path, java.nio.ByteBuffer)} and {@link
+ * VirtualFile#fsyncDirectory(java.nio.file.Path)}, tell the listeners of the {@link #shared()} cache.
+ * Without a listener nothing is measured: an operation reads no clock.
+ *
  * <p>Thread-safe. The counters in {@link #stats()} are cheap to update and read without locks.
  */
 public final class OpenFileCache implements AutoCloseable {
@@ -39,7 +48,8 @@ public final class OpenFileCache implements AutoCloseable {
   static final int DEFAULT_SHARED_CAPACITY = 128;
   static final Duration DEFAULT_PIN_WAIT = Duration.ofSeconds(10);
 
-  private static OpenFileCache shared; // guarded by OpenFileCache.class
+  /** Written under OpenFileCache.class; volatile for {@link #sharedEvents()}, which takes no lock. */
+  private static volatile OpenFileCache shared;
 
   private final ClockCache<FileChannel> slots;
   private final boolean isShared;
@@ -71,6 +81,19 @@ public final class OpenFileCache implements AutoCloseable {
   }
 
   /**
+   * A cache of {@code capacity} descriptors whose reopens wait up to {@code pinWait} for a slot, with
+   * {@code listener} added (see {@link #addListener(FileIoListener)}).
+   *
+   * @throws IllegalArgumentException if {@code capacity < 1} or {@code pinWait} is negative
+   */
+  public static OpenFileCache create(int capacity, Duration pinWait, FileIoListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    OpenFileCache cache = create(capacity, pinWait);
+    cache.addListener(listener);
+    return cache;
+  }
+
+  /**
    * The process-wide cache used by {@link VirtualFile#open(java.nio.file.Path,
    * java.nio.file.OpenOption...)}. Its capacity is read once, on first use, from the system property
    * {@value #MAX_OPEN_FILES_PROPERTY} (default 128). It cannot be closed.
@@ -95,6 +118,30 @@ public final class OpenFileCache implements AutoCloseable {
       shared = new OpenFileCache(capacity, DEFAULT_PIN_WAIT, true);
     }
     return shared;
+  }
+
+  /** The listeners of the shared cache, or none if it was never created (so nobody listens to it). */
+  static Events sharedEvents() {
+    OpenFileCache s = shared;
+    return s == null ? Events.UNOBSERVED : s.slots.events();
+  }
+
+  /**
+   * Tells {@code listener} the events of this cache and of the virtual files on it from now on (an
+   * operation already under way may go unreported). May be called at any time, from any thread; a
+   * listener added twice is told twice. See {@link FileIoListener} for the threads it is called on.
+   */
+  public void addListener(FileIoListener listener) {
+    slots.events().add(listener);
+  }
+
+  /**
+   * Stops telling {@code listener} (one registration of it); an event under way may still reach it.
+   *
+   * @return whether it was registered
+   */
+  public boolean removeListener(FileIoListener listener) {
+    return slots.events().remove(listener);
   }
 
   /** The number of descriptor slots. */

@@ -1,6 +1,8 @@
 package io.virtualfile;
 
+import io.virtualfile.FileIoListener.Operation;
 import io.virtualfile.internal.CachedFile;
+import io.virtualfile.internal.Events;
 import io.virtualfile.internal.JdkFileOps;
 import io.virtualfile.internal.OverwriteProtocol;
 import io.virtualfile.internal.StepFailure;
@@ -83,9 +85,13 @@ public final class VirtualFile implements AutoCloseable {
   private final CachedFile<FileChannel> file;
   private final OpenOptions options;
 
+  /** The cache's listeners; see {@link #io(Operation, ChannelOp, boolean)}. */
+  private final Events events;
+
   private VirtualFile(CachedFile<FileChannel> file, OpenOptions options) {
     this.file = file;
     this.options = options;
+    this.events = file.events();
   }
 
   /**
@@ -220,7 +226,8 @@ public final class VirtualFile implements AutoCloseable {
   private static void overwrite(Path finalPath, Path tmpPath, ByteBuffer content)
       throws IOException {
     Objects.requireNonNull(content, "content");
-    OverwriteProtocol.prepare(JdkFileOps.INSTANCE, JdkFileOps.CHANNEL_TEMP_FILES, finalPath, tmpPath)
+    OverwriteProtocol.prepare(JdkFileOps.INSTANCE, JdkFileOps.CHANNEL_TEMP_FILES, finalPath, tmpPath,
+            OpenFileCache.sharedEvents())
         .run(content.duplicate());
   }
 
@@ -238,7 +245,7 @@ public final class VirtualFile implements AutoCloseable {
       throw new IllegalArgumentException("not a directory: " + dir);
     }
     try {
-      OverwriteProtocol.syncDirectory(JdkFileOps.INSTANCE, dir);
+      OverwriteProtocol.syncDirectory(JdkFileOps.INSTANCE, dir, OpenFileCache.sharedEvents());
     } catch (StepFailure e) { // an internal type: rethrow what the step threw
       Throwable cause = e.getCause();
       if (cause instanceof IOException io) {
@@ -292,7 +299,7 @@ public final class VirtualFile implements AutoCloseable {
    */
   public int readAt(ByteBuffer dst, long position) throws IOException {
     checkRead(dst, position);
-    return (int) io(ch -> ch.read(dst, position), true);
+    return (int) io(Operation.READ, ch -> ch.read(dst, position), true);
   }
 
   /**
@@ -303,7 +310,7 @@ public final class VirtualFile implements AutoCloseable {
    */
   public int writeAt(ByteBuffer src, long position) throws IOException {
     checkWrite(src, position);
-    return (int) io(ch -> ch.write(src, position), true);
+    return (int) io(Operation.WRITE, ch -> ch.write(src, position), true);
   }
 
   /**
@@ -336,7 +343,7 @@ public final class VirtualFile implements AutoCloseable {
 
   /** The file's current size. */
   public long size() throws IOException {
-    return io(FileChannel::size, true);
+    return io(Operation.SIZE, FileChannel::size, true);
   }
 
   /**
@@ -350,7 +357,7 @@ public final class VirtualFile implements AutoCloseable {
       throw new IllegalArgumentException("size < 0: " + size);
     }
     options.requireWritable(path());
-    io(ch -> {
+    io(Operation.TRUNCATE, ch -> {
       ch.truncate(size);
       return 0;
     }, true);
@@ -390,7 +397,7 @@ public final class VirtualFile implements AutoCloseable {
   }
 
   private void force(boolean metaData) throws IOException {
-    io(ch -> {
+    io(metaData ? Operation.FSYNC : Operation.FDATASYNC, ch -> {
       file.fsync(() -> ch.force(metaData));
       return 0;
     }, false);
@@ -424,13 +431,34 @@ public final class VirtualFile implements AutoCloseable {
   }
 
   /**
+   * {@link #pinned} told to the cache's listener as {@code kind}. Without a listener it reads no clock:
+   * one field read and a comparison.
+   */
+  private long io(Operation kind, ChannelOp op, boolean repeatable) throws IOException {
+    FileIoListener l = events.listener();
+    if (l == Events.NONE) {
+      return pinned(op, repeatable);
+    }
+    long t0 = System.nanoTime();
+    long result;
+    try {
+      result = pinned(op, repeatable);
+    } catch (IOException | RuntimeException | Error e) {
+      Events.operation(l, kind, t0, 0, e);
+      throw e;
+    }
+    Events.operation(l, kind, t0, kind == Operation.READ || kind == Operation.WRITE ? result : 0, null);
+    return result;
+  }
+
+  /**
    * Runs {@code op} on this file's descriptor, pinned for the call. The descriptor-broken cases are the
    * interrupt rules of the class comment.
    *
    * @param repeatable whether {@code op} may be issued again after the descriptor was closed under it
    *     (positional IO, size, truncate); an fsync may not
    */
-  private long io(ChannelOp op, boolean repeatable) throws IOException {
+  private long pinned(ChannelOp op, boolean repeatable) throws IOException {
     for (;;) {
       if (Thread.currentThread().isInterrupted()) {
         throw new ClosedByInterruptException(); // before touching the shared descriptor

@@ -1,6 +1,7 @@
 package io.virtualfile.internal;
 
 import io.virtualfile.FileClosedException;
+import io.virtualfile.FileIoListener;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -103,6 +104,21 @@ public final class CachedFile<C extends Closeable> {
    * @param opener the same object for every handle that may share (it is part of the share key)
    */
   public static <C extends Closeable> CachedFile<C> open(
+      ClockCache<C> cache, Path path, OpenOptions options, PathOpener<C> opener) throws IOException {
+    FileIoListener l = cache.events().listener();
+    long t0 = Events.start(l);
+    CachedFile<C> file;
+    try {
+      file = openUntimed(cache, path, options, opener);
+    } catch (IOException | RuntimeException | Error e) {
+      Events.operation(l, FileIoListener.Operation.OPEN, t0, 0, e);
+      throw e;
+    }
+    Events.operation(l, FileIoListener.Operation.OPEN, t0, 0, null);
+    return file;
+  }
+
+  private static <C extends Closeable> CachedFile<C> openUntimed(
       ClockCache<C> cache, Path path, OpenOptions options, PathOpener<C> opener) throws IOException {
     if (!options.shareable()) {
       return open(cache, path, () -> opener.open(path, options.firstOpen()),
@@ -242,16 +258,29 @@ public final class CachedFile<C extends Closeable> {
     if (!closeOnce.compareAndSet(false, true)) {
       return false;
     }
-    closed = true; // before releasing the binding: see the class comment
-    binding.release();
-    Cleaner.Cleanable c = cleanable;
-    if (c != null) {
-      c.clean(); // deregisters; the action sees the file closed and does nothing
+    FileIoListener l = binding.cache.events().listener();
+    long t0 = Events.start(l);
+    try {
+      closed = true; // before releasing the binding: see the class comment
+      binding.release();
+      Cleaner.Cleanable c = cleanable;
+      if (c != null) {
+        c.clean(); // deregisters; the action sees the file closed and does nothing
+      }
+      if (deleteOnClose) {
+        OpenFileRegistry.deleteIfSame(binding.path, opened.fileKey());
+      }
+    } catch (IOException | RuntimeException | Error e) {
+      Events.operation(l, FileIoListener.Operation.CLOSE, t0, 0, e);
+      throw e;
     }
-    if (deleteOnClose) {
-      OpenFileRegistry.deleteIfSame(binding.path, opened.fileKey());
-    }
+    Events.operation(l, FileIoListener.Operation.CLOSE, t0, 0, null);
     return true;
+  }
+
+  /** The listeners of this file's cache. */
+  public Events events() {
+    return binding.cache.events();
   }
 
   /** @throws FileClosedException if this file is closed */

@@ -1,6 +1,7 @@
 package io.virtualfile.internal;
 
 import io.virtualfile.FileClosedException;
+import io.virtualfile.FileIoListener;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -53,6 +54,11 @@ import java.util.concurrent.locks.LockSupport;
  * takes its pin only after its miss is served), so the pins that block a waiter are all on operations
  * that finish without it.
  *
+ * <h2>Events</h2>
+ * {@link #events()} are told each eviction (the close of the evicted descriptor) and each wait for a
+ * slot when every slot was pinned; the files on this cache tell them the rest. A miss reads the
+ * listener once per eviction and once per wait, so a hit never touches it.
+ *
  * <h2>Tags</h2>
  * Tags come from one process-wide counter, so a tag names one binding of one descriptor for the life
  * of the process. A handle remembers {@code (slot, tag)}; any mixed or stale read of the pair fails the
@@ -94,6 +100,9 @@ public final class ClockCache<C extends Closeable> {
 
   /** Slots that hold a descriptor; changed only by the thread that holds the slot's lock. */
   private final AtomicInteger open = new AtomicInteger();
+
+  /** Who is told about evictions and waits for a slot (and, through the files on this cache, the rest). */
+  private final Events events = new Events();
 
   /** Set once by {@link #close()}; after it no pin is granted and no descriptor is installed. */
   private volatile boolean closed;
@@ -144,6 +153,11 @@ public final class ClockCache<C extends Closeable> {
 
   public boolean isClosed() {
     return closed;
+  }
+
+  /** The listeners of this cache and of the files on it. */
+  public Events events() {
+    return events;
   }
 
   /**
@@ -200,6 +214,8 @@ public final class ClockCache<C extends Closeable> {
     misses.increment();
     final int n = slots.length;
     long deadline = 0;
+    long waitStart = 0;
+    FileIoListener waitListener = Events.NONE; // read when a wait begins
     long parkNanos = 10_000;
     for (;;) {
       for (int step = 0; step < 2 * n; step++) {
@@ -226,17 +242,26 @@ public final class ClockCache<C extends Closeable> {
         if (old != null) {
           open.decrementAndGet();
           evictions.increment();
-          closeEvicted(old);
+          FileIoListener l = events.listener();
+          long t0 = Events.start(l);
+          IOException failure = closeEvicted(old);
+          Events.operation(l, FileIoListener.Operation.EVICTION, t0, 0, failure);
           tellLost(oldOwner, oldTag);
         }
         if (closed) { // close() is waiting for this lock: leave the slot dead, as close() would
           s.unlock(Slot.DEAD);
           throw closedException();
         }
+        if (deadline != 0) {
+          Events.pinWait(waitListener, waitStart, true);
+        }
         return s;
       }
       // Two full turns found nothing idle: every slot is pinned (or reserved by other misses).
       if (Thread.currentThread().isInterrupted()) { // parkNanos would return at once: no hot spin
+        if (deadline != 0) {
+          Events.pinWait(waitListener, waitStart, false);
+        }
         throw new InterruptedIOException(
             "interrupted while waiting for one of " + n + " descriptor slots, all pinned by operations"
                 + " in flight");
@@ -244,7 +269,10 @@ public final class ClockCache<C extends Closeable> {
       long now = System.nanoTime();
       if (deadline == 0) {
         deadline = now + pinWait.toNanos();
+        waitStart = now;
+        waitListener = events.listener();
       } else if (now - deadline >= 0) {
+        Events.pinWait(waitListener, waitStart, false);
         throw new IOException(
             "all " + n + " descriptor slots stayed pinned by in-flight operations for " + pinWait
                 + "; raise the cache capacity or bound the concurrency");
@@ -390,11 +418,13 @@ public final class ClockCache<C extends Closeable> {
    * An evicted descriptor's close error has no caller to go to: the file's owner is not part of this
    * miss, and durability never rests on close (only {@code sync} makes data durable). It is logged.
    */
-  private static void closeEvicted(Closeable c) {
+  private static IOException closeEvicted(Closeable c) {
     try {
       c.close();
+      return null;
     } catch (IOException e) {
       LOG.log(System.Logger.Level.WARNING, "closing an evicted descriptor failed", e);
+      return e;
     }
   }
 

@@ -1,6 +1,7 @@
 package io.virtualfile.internal;
 
 import io.virtualfile.FileClosedException;
+import io.virtualfile.FileIoListener;
 import io.virtualfile.FileReplacedException;
 import java.io.Closeable;
 import java.io.IOException;
@@ -348,7 +349,16 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
       if (s != null) {
         return s;
       }
-      return bindFresh(this::reopenSameFile);
+      FileIoListener l = cache.events().listener();
+      long t0 = Events.start(l);
+      try {
+        s = bindFresh(this::reopenSameFile);
+      } catch (IOException | RuntimeException | Error e) {
+        Events.operation(l, FileIoListener.Operation.REOPEN, t0, 0, e);
+        throw e;
+      }
+      Events.operation(l, FileIoListener.Operation.REOPEN, t0, 0, null);
+      return s;
     } finally {
       rebindLock.unlock();
     }

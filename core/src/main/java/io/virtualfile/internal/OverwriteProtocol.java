@@ -2,6 +2,7 @@ package io.virtualfile.internal;
 
 import io.virtualfile.CrashSafeOverwriteException;
 import io.virtualfile.CrashSafeOverwriteException.Step;
+import io.virtualfile.FileIoListener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -32,6 +34,13 @@ import java.util.function.Supplier;
  * special file is refused); an explicit temp path must be in the same directory, differ from the final
  * path and not be a directory; and, within this process, no other overwrite may be using the same
  * explicit temp path at the same time.
+ *
+ * <h2>Events</h2>
+ * Each step up to the rename tells the listener of the {@link Events} given to {@link #prepare} its
+ * duration and outcome when it ends ({@link #stepStarted} and {@link #stepDone} for a step that an
+ * engine runs itself, such as the reactive write); the directory fsync after it is a {@code
+ * DIRECTORY_FSYNC} operation of {@link #syncDirectory}, and {@link #finish(Throwable)} reports the whole
+ * overwrite. The listener is read once, by {@link #prepare}.
  *
  * <p>Not thread-safe: one overwrite, one step at a time.
  *
@@ -61,9 +70,26 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
   private boolean tempCreated;
   private boolean finished;
 
+  /** Told the steps and the outcome; read once by {@link #prepare}. */
+  private final FileIoListener listener;
+
+  /** When {@link #prepare} made this overwrite (0 if nobody listens). */
+  private final long started;
+
+  /** The step under way (begun and not yet reported), and when it began. */
+  private Step current;
+
+  private long stepStart;
+
+  /** Bytes written to the temp file. */
+  private long written;
+
+  /** The failure {@link #failed} reported, if any. */
+  private Throwable failure;
+
   private OverwriteProtocol(
       FileOps ops, FileOps.TempFiles<T> temps, Path finalPath, Path tmpPath, Path dir,
-      Set<PosixFilePermission> permissions, Path claimed) {
+      Set<PosixFilePermission> permissions, Path claimed, FileIoListener listener) {
     this.ops = ops;
     this.temps = temps;
     this.finalPath = finalPath;
@@ -71,6 +97,8 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
     this.dir = dir;
     this.permissions = permissions;
     this.claimed = claimed;
+    this.listener = listener;
+    this.started = Events.start(listener);
   }
 
   /**
@@ -84,6 +112,13 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
    */
   public static <T extends FileOps.TempFile> OverwriteProtocol<T> prepare(
       FileOps ops, FileOps.TempFiles<T> temps, Path finalPath, Path tmpPath) throws IOException {
+    return prepare(ops, temps, finalPath, tmpPath, Events.UNOBSERVED);
+  }
+
+  /** As {@link #prepare(FileOps, FileOps.TempFiles, Path, Path)}, telling {@code events}' listener. */
+  public static <T extends FileOps.TempFile> OverwriteProtocol<T> prepare(
+      FileOps ops, FileOps.TempFiles<T> temps, Path finalPath, Path tmpPath, Events events)
+      throws IOException {
     Objects.requireNonNull(finalPath, "finalPath");
     Path dir = finalPath.getParent();
     if (dir == null) {
@@ -137,7 +172,8 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
                     + " cleanup is still running); not removing it: " + tmpPath));
       }
     }
-    return new OverwriteProtocol<>(ops, temps, finalPath, tmp, dir, permissions, claimed);
+    return new OverwriteProtocol<>(
+        ops, temps, finalPath, tmp, dir, permissions, claimed, events.listener());
   }
 
   /**
@@ -193,6 +229,7 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
 
   /** Runs every step in order, blocking: {@link #describe} run eagerly, stage by stage. */
   public void run(ByteBuffer content) throws CrashSafeOverwriteException {
+    Throwable outcome = null;
     try {
       describe(new Stages<Void>() {
         @Override
@@ -219,9 +256,13 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
         }
       }, () -> this);
     } catch (Unchecked e) {
+      outcome = e.failure;
       throw e.failure;
+    } catch (RuntimeException | Error e) {
+      outcome = e;
+      throw e;
     } finally {
-      finish();
+      finish(outcome);
     }
   }
 
@@ -251,48 +292,80 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
   }
 
   public void removeStaleTemp() throws CrashSafeOverwriteException {
+    stepStarted(Step.REMOVE_STALE_TEMP);
     try {
       ops.deleteIfExists(tmpPath);
     } catch (IOException | RuntimeException e) {
       throw failed(Step.REMOVE_STALE_TEMP, e);
     }
+    stepDone(Step.REMOVE_STALE_TEMP, 0);
   }
 
   /** Creates and opens the temp file; a {@code CREATE_NEW} race with someone else fails here. */
   public T createTemp() throws CrashSafeOverwriteException {
+    stepStarted(Step.CREATE_TEMP);
     try {
       temp = temps.createNew(tmpPath, permissions);
     } catch (IOException | RuntimeException e) {
       throw failed(Step.CREATE_TEMP, e);
     }
     tempCreated = true;
+    stepDone(Step.CREATE_TEMP, 0);
     return temp;
   }
 
   public void write(ByteBuffer content) throws CrashSafeOverwriteException {
+    stepStarted(Step.WRITE);
+    int bytes = content.remaining();
     try {
       temp.writeAll(content);
     } catch (IOException | RuntimeException e) {
       throw failed(Step.WRITE, e);
     }
+    stepDone(Step.WRITE, bytes);
   }
 
   public void syncTemp() throws CrashSafeOverwriteException {
+    stepStarted(Step.SYNC_TEMP);
     try {
       temp.sync();
     } catch (IOException | RuntimeException e) {
       throw failed(Step.SYNC_TEMP, e);
     }
+    stepDone(Step.SYNC_TEMP, 0);
   }
 
   /** Closes the temp file before the rename, checking the close's error (it may report a write error). */
   public void closeTemp() throws CrashSafeOverwriteException {
+    stepStarted(Step.CLOSE_TEMP);
     T t = temp;
     temp = null; // closed or not, never closed a second time by the cleanup
     try {
       t.close();
     } catch (IOException | RuntimeException e) {
       throw failed(Step.CLOSE_TEMP, e);
+    }
+    stepDone(Step.CLOSE_TEMP, 0);
+  }
+
+  /**
+   * {@code step} begins: for the listener (see the class comment). The step methods call it
+   * themselves; an engine that runs a step its own way (the reactive write) calls it, then {@link
+   * #stepDone} or {@link #failed}.
+   */
+  public void stepStarted(Step step) {
+    current = step;
+    stepStart = Events.start(listener);
+  }
+
+  /** {@code step} succeeded, having written {@code bytes} (for {@link Step#WRITE}). */
+  public void stepDone(Step step, long bytes) {
+    if (step == Step.WRITE) {
+      written += bytes;
+    }
+    if (current == step) {
+      current = null;
+      Events.overwriteStep(listener, step, stepStart, bytes, null);
     }
   }
 
@@ -304,6 +377,7 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
    * flight finish on the old one).
    */
   public void rename() throws CrashSafeOverwriteException {
+    stepStarted(Step.RENAME);
     Object newKey;
     try {
       newKey = ops.fileKey(tmpPath);
@@ -316,12 +390,13 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
       throw failed(Step.RENAME, e);
     }
     tempCreated = false; // it is the final file now
+    stepDone(Step.RENAME, 0);
   }
 
   /** Opens the parent directory, fsyncs it and closes it: the two steps after the rename. */
   public void syncParent() throws CrashSafeOverwriteException {
     try {
-      syncDirectory(ops, dir);
+      syncDirectory(ops, dir, listener);
     } catch (StepFailure e) {
       throw failed(e.step(), e.getCause());
     }
@@ -335,6 +410,29 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
    * @throws StepFailure naming the step that failed
    */
   public static void syncDirectory(FileOps ops, Path dir) throws StepFailure {
+    syncDirectory(ops, dir, Events.NONE);
+  }
+
+  /**
+   * As {@link #syncDirectory(FileOps, Path)}, telling {@code events}' listener a {@code
+   * DIRECTORY_FSYNC} operation.
+   */
+  public static void syncDirectory(FileOps ops, Path dir, Events events) throws StepFailure {
+    syncDirectory(ops, dir, events.listener());
+  }
+
+  private static void syncDirectory(FileOps ops, Path dir, FileIoListener l) throws StepFailure {
+    long t0 = Events.start(l);
+    try {
+      syncDirectoryUntimed(ops, dir);
+    } catch (StepFailure e) {
+      Events.operation(l, FileIoListener.Operation.DIRECTORY_FSYNC, t0, 0, e.getCause());
+      throw e;
+    }
+    Events.operation(l, FileIoListener.Operation.DIRECTORY_FSYNC, t0, 0, null);
+  }
+
+  private static void syncDirectoryUntimed(FileOps ops, Path dir) throws StepFailure {
     FileOps.Directory d;
     try {
       d = ops.openDirectory(dir);
@@ -361,6 +459,13 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
    */
   public CrashSafeOverwriteException failed(Step step, Throwable cause) {
     CrashSafeOverwriteException failure = new CrashSafeOverwriteException(finalPath, step, cause);
+    if (current == step) {
+      current = null;
+      Events.overwriteStep(listener, step, stepStart, 0, cause);
+    }
+    if (this.failure == null) {
+      this.failure = failure;
+    }
     if (!step.afterRename()) {
       removeTemp(failure);
     }
@@ -376,20 +481,34 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
     try {
       removeTemp(failure);
     } finally {
-      finish();
+      finish(new CancellationException("the overwrite of " + finalPath + " was cancelled"));
     }
     if (failure.getSuppressed().length > 0) {
       throw failure;
     }
   }
 
-  /** Releases the claim on an explicit temp path. Idempotent. Call after any cleanup. */
+  /**
+   * Releases the claim on an explicit temp path. Idempotent. Call after any cleanup. The overwrite is
+   * reported as failed if a step {@link #failed}, else as succeeded; {@link #finish(Throwable)} says
+   * otherwise.
+   */
   public void finish() {
+    finish(null);
+  }
+
+  /**
+   * As {@link #finish()}, the overwrite having ended with {@code outcome} ({@code null}: as far as this
+   * protocol saw). Only the first call reports it.
+   */
+  public void finish(Throwable outcome) {
     if (!finished) {
       finished = true;
       if (claimed != null) {
         CLAIMED_TEMPS.remove(claimed);
       }
+      Events.operation(listener, FileIoListener.Operation.OVERWRITE, started, written,
+          outcome != null ? outcome : failure);
     }
   }
 

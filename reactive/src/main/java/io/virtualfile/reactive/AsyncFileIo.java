@@ -1,6 +1,8 @@
 package io.virtualfile.reactive;
 
+import io.virtualfile.FileIoListener;
 import io.virtualfile.internal.CachedFile;
+import io.virtualfile.internal.Events;
 import io.virtualfile.internal.ClockCache;
 import io.virtualfile.internal.FileOps;
 import io.virtualfile.internal.JdkFileOps;
@@ -12,6 +14,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -50,6 +54,15 @@ import reactor.core.scheduler.Schedulers;
  *       one thread. Never on a subscriber's thread.</li>
  * </ul>
  *
+ * <h2>Listening</h2>
+ * A {@link FileIoListener}, given to {@link Builder#listener(FileIoListener)} or added later with {@link
+ * #addListener(FileIoListener)}, is told the duration and outcome of every operation of the files on
+ * this engine (reads and writes with their byte counts), of its overwrites and their steps, its
+ * evictions, waits for a slot and shared directory fsyncs. It is called on the IO threads (a failure
+ * signalled before an operation reached them, on the subscribing thread), so it must be cheap and never
+ * block. Without a listener nothing is measured. The IO threads' load is read on demand: {@link
+ * #queuedTasks()} and {@link #extraIoThreads()}.
+ *
  * <p>Thread-safe. {@link #close()} closes the cached files (after operations in flight on them) and
  * stops the IO threads; it does not dispose a scheduler it was given. Close it only once its overwrites
  * have completed: an overwrite still writing its temp file when the IO threads stop fails at {@code
@@ -86,6 +99,9 @@ public final class AsyncFileIo implements AutoCloseable {
 
   private AsyncFileIo(Builder b, boolean isShared) {
     this.cache = new ClockCache<>(b.cacheCapacity, b.pinWait);
+    for (FileIoListener l : b.listeners) {
+      cache.events().add(l);
+    }
     EngineSettings settings = new EngineSettings(b.ioThreads, Math.max(b.ioThreads, b.maxIoThreads),
         b.ioThreadKeepAlive, "virtualfile-io-");
     EngineSelection.Started started = EngineSelection.start(b.engine, settings, b.executorDecorator);
@@ -101,8 +117,9 @@ public final class AsyncFileIo implements AutoCloseable {
             b.fileOps,
             EngineTempFile.factory(engine),
             blocking,
-            new GroupCommitDirectorySyncer(b.fileOps, blocking, b.syncGate),
-            b.stepGate);
+            new GroupCommitDirectorySyncer(b.fileOps, blocking, b.syncGate, cache.events()),
+            b.stepGate,
+            cache.events());
   }
 
   /**
@@ -145,8 +162,18 @@ public final class AsyncFileIo implements AutoCloseable {
     private DirectorySyncer.SyncGate syncGate = dir -> Mono.empty();
     private FileOps fileOps = JdkFileOps.INSTANCE;
     private Engine engine = Engine.AUTO;
+    private final List<FileIoListener> listeners = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Adds a listener the engine tells from the start (see {@link AsyncFileIo#addListener}); each call
+     * adds one more.
+     */
+    public Builder listener(FileIoListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
 
     /**
      * The engine to run (default {@link Engine#AUTO}). {@link #build()} fails with {@link
@@ -376,6 +403,45 @@ public final class AsyncFileIo implements AutoCloseable {
   /** The channel cache capacity. */
   public int cacheCapacity() {
     return cache.capacity();
+  }
+
+  /**
+   * Tells {@code listener} the events of this engine and of the files on it from now on (an operation
+   * already under way may go unreported). May be called at any time, from any thread; a listener added
+   * twice is told twice. See the class comment and {@link FileIoListener} for the threads it runs on.
+   */
+  public void addListener(FileIoListener listener) {
+    cache.events().add(listener);
+  }
+
+  /**
+   * Stops telling {@code listener} (one registration of it); an event under way may still reach it.
+   *
+   * @return whether it was registered
+   */
+  public boolean removeListener(FileIoListener listener) {
+    return cache.events().remove(listener);
+  }
+
+  /**
+   * IO tasks submitted and not yet started: a racy snapshot, for monitoring (it may walk the queue:
+   * read it at a scrape's pace, not per operation). 0 for an engine that cannot tell.
+   */
+  public int queuedTasks() {
+    return engine.queuedTasks();
+  }
+
+  /**
+   * IO threads running beyond {@link Builder#ioThreads(int)} now, started because IO waited while
+   * threads were blocked in the kernel (see {@link Builder#maxIoThreads(int)}): a racy snapshot.
+   */
+  public int extraIoThreads() {
+    return engine.extraIoThreads();
+  }
+
+  /** The listeners of this engine's cache, overwrites and directory fsyncs. */
+  Events events() {
+    return cache.events();
   }
 
   /**

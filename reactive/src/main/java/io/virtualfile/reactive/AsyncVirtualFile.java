@@ -1,6 +1,9 @@
 package io.virtualfile.reactive;
 
+import io.virtualfile.FileIoListener;
+import io.virtualfile.FileIoListener.Operation;
 import io.virtualfile.internal.CachedFile;
+import io.virtualfile.internal.Events;
 import io.virtualfile.internal.OpenOptions;
 import io.virtualfile.internal.Slot;
 import io.virtualfile.reactive.spi.EngineChannel;
@@ -217,7 +220,8 @@ public final class AsyncVirtualFile {
     Runnable check = write ? () -> checkWrite(buf, position) : () -> checkRead(buf, position);
     int start = buf == null ? 0 : buf.position();
     int limit = buf == null ? 0 : buf.limit();
-    return new PinnedChannelCall(file, io.ioThreads(), check, buf, start, limit, position, write, buf);
+    return new PinnedChannelCall(
+        file, io.events(), io.ioThreads(), check, buf, start, limit, position, write, buf);
   }
 
   /**
@@ -273,8 +277,8 @@ public final class AsyncVirtualFile {
     if (!view.hasRemaining()) {
       return Mono.empty();
     }
-    Mono<Integer> call = new PinnedChannelCall(file, io.ioThreads(), () -> {}, view, view.position(),
-        view.limit(), position, write, owner);
+    Mono<Integer> call = new PinnedChannelCall(file, io.events(), io.ioThreads(), () -> {}, view,
+        view.position(), view.limit(), position, write, owner);
     return call.flatMap(n -> n < 0
         ? Mono.error(OpenOptions.endOfFile(path(), start, position, view.remaining()))
         : loop(view, start, position + n, write, owner));
@@ -282,7 +286,7 @@ public final class AsyncVirtualFile {
 
   /** The file's size. Runs on an IO thread. */
   public Mono<Long> size() {
-    return blockingCall(EngineChannel::size);
+    return blockingCall(Operation.SIZE, EngineChannel::size);
   }
 
   /** Truncates the file to {@code size} bytes (a larger size changes nothing). Blocking scheduler. */
@@ -292,7 +296,7 @@ public final class AsyncVirtualFile {
         throw new IllegalArgumentException("size < 0: " + size);
       }
       options.requireWritable(path());
-      return blockingCall(ch -> {
+      return blockingCall(Operation.TRUNCATE, ch -> {
         ch.truncate(size);
         return 0L;
       }).then();
@@ -315,7 +319,7 @@ public final class AsyncVirtualFile {
   }
 
   private Mono<Void> force(boolean metaData) {
-    return blockingCall(ch -> {
+    return blockingCall(metaData ? Operation.FSYNC : Operation.FDATASYNC, ch -> {
       file.fsync(() -> ch.force(metaData));
       return 0L;
     }).then();
@@ -449,15 +453,28 @@ public final class AsyncVirtualFile {
     long apply(EngineChannel channel) throws IOException;
   }
 
-  /** Pins (reopening if needed), runs {@code op} and unpins, on an IO thread. */
-  private Mono<Long> blockingCall(BlockingChannelOp op) {
+  /**
+   * Pins (reopening if needed), runs {@code op} and unpins, on an IO thread; told to the listener as
+   * {@code kind}, timed from the pin.
+   */
+  private Mono<Long> blockingCall(Operation kind, BlockingChannelOp op) {
     return Mono.fromCallable(() -> {
-      Slot<EngineChannel> s = file.pin();
+      FileIoListener l = io.events().listener();
+      long t0 = Events.start(l);
+      long result;
       try {
-        return op.apply(s.channel());
-      } finally {
-        s.unpin();
+        Slot<EngineChannel> s = file.pin();
+        try {
+          result = op.apply(s.channel());
+        } finally {
+          s.unpin();
+        }
+      } catch (IOException | RuntimeException | Error e) {
+        Events.operation(l, kind, t0, 0, e);
+        throw e;
       }
+      Events.operation(l, kind, t0, 0, null);
+      return result;
     }).subscribeOn(io.ioScheduler());
   }
 

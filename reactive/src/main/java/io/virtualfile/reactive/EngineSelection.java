@@ -71,9 +71,9 @@ final class EngineSelection {
   }
 
   private static Started threads(EngineSettings s, UnaryOperator<ExecutorService> decorator) {
-    ExecutorService pool = decorator.apply(new IoThreadPool(s.ioThreads(), s.maxIoThreads(),
-        s.ioThreadKeepAlive().toNanos(), s.threadNamePrefix()));
-    return new Started(new ThreadEngine(pool), Engine.THREADS);
+    IoThreadPool pool = new IoThreadPool(s.ioThreads(), s.maxIoThreads(),
+        s.ioThreadKeepAlive().toNanos(), s.threadNamePrefix());
+    return new Started(new ThreadEngine(pool, decorator.apply(pool)), Engine.THREADS);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.virtualfile.reactive;
 
 import io.virtualfile.CrashSafeOverwriteException.Step;
+import io.virtualfile.internal.Events;
 import io.virtualfile.internal.FileOps;
 import io.virtualfile.internal.OverwriteProtocol;
 import io.virtualfile.internal.StepFailure;
@@ -73,12 +74,19 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
   private final FileOps ops;
   private final Scheduler blocking;
   private final SyncGate gate;
+  private final Events events;
   private final ConcurrentHashMap<Path, Group> groups = new ConcurrentHashMap<>();
 
   GroupCommitDirectorySyncer(FileOps ops, Scheduler blocking, SyncGate gate) {
+    this(ops, blocking, gate, Events.UNOBSERVED);
+  }
+
+  /** Tells {@code events}' listener each batch's size and its directory fsync. */
+  GroupCommitDirectorySyncer(FileOps ops, Scheduler blocking, SyncGate gate, Events events) {
     this.ops = ops;
     this.blocking = blocking;
     this.gate = gate;
+    this.events = events;
   }
 
   /** Signals arrive on the thread that finished the batch's fsync (the step scheduler's). */
@@ -135,9 +143,10 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
 
   /** Runs the batch's fsync on the calling thread, which must be allowed to block. */
   private void sync(Group g, List<MonoSink<Void>> batch) {
+    Events.directorySyncBatch(events.listener(), batch.size());
     Mono.defer(() -> gate.beforeSync(g.dir))
         .then(Mono.fromCallable(() -> {
-          OverwriteProtocol.syncDirectory(ops, g.dir);
+          OverwriteProtocol.syncDirectory(ops, g.dir, events);
           return true;
         }))
         .subscribe(null, failure -> finish(g, batch, failure), () -> finish(g, batch, null));

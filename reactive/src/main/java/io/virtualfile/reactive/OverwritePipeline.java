@@ -1,6 +1,7 @@
 package io.virtualfile.reactive;
 
 import io.virtualfile.CrashSafeOverwriteException.Step;
+import io.virtualfile.internal.Events;
 import io.virtualfile.internal.FileOps;
 import io.virtualfile.internal.OverwriteProtocol;
 import io.virtualfile.internal.StepFailure;
@@ -49,10 +50,12 @@ final class OverwritePipeline {
   private final Scheduler blocking;
   private final DirectorySyncer directorySyncer;
   private final StepGate gate;
+  private final Events events;
 
   OverwritePipeline(
       FileOps ops, FileOps.TempFiles<? extends AsyncTempFile> temps, Scheduler blocking,
-      DirectorySyncer directorySyncer, StepGate gate) {
+      DirectorySyncer directorySyncer, StepGate gate, Events events) {
+    this.events = events;
     this.ops = ops;
     this.temps = temps;
     this.blocking = blocking;
@@ -112,7 +115,7 @@ final class OverwritePipeline {
                 public Mono<Void> blocking(Step step, OverwriteProtocol.StepAction action) {
                   return step(step, () -> {
                     if (protocol == null) { // the first stage validates, on the worker
-                      protocol = OverwriteProtocol.prepare(ops, temps, finalPath, tmpPath);
+                      protocol = OverwriteProtocol.prepare(ops, temps, finalPath, tmpPath, events);
                     }
                     action.run();
                   });
@@ -144,12 +147,12 @@ final class OverwritePipeline {
             if (error instanceof Cancelled) {
               abandon(sink);
             } else {
-              finish();
+              finish(error);
               sink.error(error);
             }
           },
           () -> {
-            finish();
+            finish(null);
             sink.success();
           });
     }
@@ -173,13 +176,18 @@ final class OverwritePipeline {
     }
 
     private Mono<Void> write() {
+      protocol.stepStarted(Step.WRITE);
       AtomicLong position = new AtomicLong();
       return Flux.from(content)
           // A duplicate: the content's buffers are not consumed, so a re-subscription (a retry after
           // a timeout, say) writes them whole again instead of installing an empty file.
           .concatMap(buf -> protocol.temp().write(buf.duplicate(), position.getAndAdd(buf.remaining())), 0)
           .takeUntilOther(cancelSignal.asMono())
-          .then()
+          .then(Mono.<Void>fromRunnable(() -> {
+            if (!cancelled) { // else the write stopped early, and the run is abandoned
+              protocol.stepDone(Step.WRITE, position.get());
+            }
+          }))
           .onErrorResume(e -> blocking(() -> {
             throw protocol.failed(Step.WRITE, e); // closes and removes the temp: blocking
           }));
@@ -198,9 +206,10 @@ final class OverwritePipeline {
           .subscribe(null, sink::error); // the sink is cancelled: Reactor routes this to onErrorDropped
     }
 
-    private void finish() {
+    /** @param outcome the overwrite's failure, or null if it succeeded */
+    private void finish(Throwable outcome) {
       if (protocol != null) {
-        protocol.finish();
+        protocol.finish(outcome);
       }
       worker.dispose();
     }

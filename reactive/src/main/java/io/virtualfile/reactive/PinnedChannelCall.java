@@ -1,6 +1,8 @@
 package io.virtualfile.reactive;
 
+import io.virtualfile.FileIoListener;
 import io.virtualfile.internal.CachedFile;
+import io.virtualfile.internal.Events;
 import io.virtualfile.internal.Slot;
 import io.virtualfile.reactive.spi.EngineChannel;
 import io.virtualfile.reactive.spi.IoCompletion;
@@ -37,6 +39,7 @@ import reactor.core.publisher.Operators;
  */
 final class PinnedChannelCall extends Mono<Integer> {
   private final CachedFile<EngineChannel> file;
+  private final Events events;
   private final Executor ioThreads;
   private final Runnable check;
   private final ByteBuffer buffer;
@@ -52,9 +55,10 @@ final class PinnedChannelCall extends Mono<Integer> {
    * @param discardAs what goes to the discard hook after a cancel (the caller's own buffer)
    */
   PinnedChannelCall(
-      CachedFile<EngineChannel> file, Executor ioThreads, Runnable check, ByteBuffer buffer,
-      int start, int limit, long position, boolean write, ByteBuffer discardAs) {
+      CachedFile<EngineChannel> file, Events events, Executor ioThreads, Runnable check,
+      ByteBuffer buffer, int start, int limit, long position, boolean write, ByteBuffer discardAs) {
     this.file = file;
+    this.events = events;
     this.ioThreads = ioThreads;
     this.check = check;
     this.buffer = buffer;
@@ -105,17 +109,30 @@ final class PinnedChannelCall extends Mono<Integer> {
     /** The pin to release; written before the call starts, read by the handler. */
     private Slot<EngineChannel> slot;
 
+    /**
+     * Told the outcome, and when the call started; read once by {@link #start()}, before any path that
+     * reports, so that every report has its start. No clock is read when it is {@link Events#NONE}.
+     */
+    private FileIoListener listener = Events.NONE;
+
+    private long startNanos;
+
     Run(CoreSubscriber<? super Integer> actual, PinnedChannelCall call) {
       super(actual);
       this.call = call;
     }
 
     void start() {
+      FileIoListener l = call.events.listener();
+      if (l != Events.NONE) {
+        listener = l;
+        startNanos = System.nanoTime();
+      }
       Slot<EngineChannel> hit;
       try {
         hit = call.file.tryPinCached();
       } catch (Throwable t) {
-        fail(t);
+        failBeforeIo(t);
         return;
       }
       if (hit != null) {
@@ -125,8 +142,18 @@ final class PinnedChannelCall extends Mono<Integer> {
       try {
         call.ioThreads.execute(this::reopenThenBegin);
       } catch (Throwable t) { // rejected: the engine is closed
-        fail(t);
+        failBeforeIo(t);
       }
+    }
+
+    /** Reports and signals a failure before the call got its pin. */
+    private void failBeforeIo(Throwable t) {
+      Events.operation(listener, operation(), startNanos, 0, t);
+      fail(t);
+    }
+
+    private FileIoListener.Operation operation() {
+      return call.write ? FileIoListener.Operation.WRITE : FileIoListener.Operation.READ;
     }
 
     /** On an IO thread: reopens the file (a miss), then starts the call, unless cancelled first. */
@@ -138,7 +165,7 @@ final class PinnedChannelCall extends Mono<Integer> {
       try {
         pinned = call.file.pin();
       } catch (Throwable t) {
-        fail(t);
+        failBeforeIo(t);
         return;
       }
       begin(pinned);
@@ -161,6 +188,7 @@ final class PinnedChannelCall extends Mono<Integer> {
       } catch (Throwable t) { // read-only buffer, non-writable channel, rejected task, ...
         pinned.unpin();
         ioFinished();
+        Events.operation(listener, operation(), startNanos, 0, t);
         fail(t);
       }
     }
@@ -183,6 +211,7 @@ final class PinnedChannelCall extends Mono<Integer> {
     public void completed(int result) {
       slot.unpin();
       ioFinished();
+      Events.operation(listener, operation(), startNanos, result, null);
       complete(result);
     }
 
@@ -190,6 +219,7 @@ final class PinnedChannelCall extends Mono<Integer> {
     public void failed(Throwable error) {
       slot.unpin();
       ioFinished();
+      Events.operation(listener, operation(), startNanos, 0, error);
       fail(error);
     }
 

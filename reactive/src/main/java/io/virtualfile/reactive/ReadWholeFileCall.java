@@ -1,6 +1,8 @@
 package io.virtualfile.reactive;
 
+import io.virtualfile.FileIoListener;
 import io.virtualfile.internal.CachedFile;
+import io.virtualfile.internal.Events;
 import io.virtualfile.internal.OpenOptions;
 import io.virtualfile.internal.Slot;
 import io.virtualfile.reactive.spi.EngineChannel;
@@ -62,6 +64,11 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> {
     private Slot<EngineChannel> slot;
     private ByteBuffer buffer;
 
+    /** Told each read; read once, at the start. When the read in flight started (0 if nobody listens). */
+    private FileIoListener listener = Events.NONE;
+
+    private long readStart;
+
     Run(CoreSubscriber<? super ByteBuffer> actual, ReadWholeFileCall call) {
       super(actual);
       this.call = call;
@@ -71,6 +78,7 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> {
       if (isCancelled()) {
         return;
       }
+      listener = call.io.events().listener();
       try {
         file = CachedFile.open(call.io.cache(), call.path, READ, call.io.opener());
         slot = file.pin();
@@ -93,12 +101,14 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> {
       } else if (!buffer.hasRemaining()) {
         end(null);
       } else {
+        readStart = Events.start(listener);
         slot.channel().read(buffer, buffer.position(), this);
       }
     }
 
     @Override
     public void completed(int n) {
+      Events.operation(listener, FileIoListener.Operation.READ, readStart, n, null);
       if (n < 0) { // the file shrank since its size was read
         end(OpenOptions.endOfFile(call.path, 0, buffer.position(), buffer.remaining()));
       } else {
@@ -108,6 +118,7 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> {
 
     @Override
     public void failed(Throwable error) {
+      Events.operation(listener, FileIoListener.Operation.READ, readStart, 0, error);
       end(error);
     }
 

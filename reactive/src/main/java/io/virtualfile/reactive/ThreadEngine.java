@@ -1,5 +1,6 @@
 package io.virtualfile.reactive;
 
+import io.virtualfile.reactive.internal.IoThreadPool;
 import io.virtualfile.reactive.spi.EngineChannel;
 import io.virtualfile.reactive.spi.IoCompletion;
 import io.virtualfile.reactive.spi.IoEngine;
@@ -24,8 +25,14 @@ import java.util.concurrent.ExecutorService;
  */
 final class ThreadEngine implements IoEngine {
   private final ExecutorService ioThreads;
+  private final IoThreadPool pool;
 
-  ThreadEngine(ExecutorService ioThreads) {
+  /**
+   * @param pool the IO threads
+   * @param ioThreads {@code pool}, or a wrapper of it (tests observe what runs on it)
+   */
+  ThreadEngine(IoThreadPool pool, ExecutorService ioThreads) {
+    this.pool = pool;
     this.ioThreads = ioThreads;
   }
 
@@ -38,6 +45,16 @@ final class ThreadEngine implements IoEngine {
   public EngineChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
       throws IOException {
     return new Channel(FileChannel.open(path, options, attrs), ioThreads);
+  }
+
+  @Override
+  public int queuedTasks() {
+    return pool.queuedTasks();
+  }
+
+  @Override
+  public int extraIoThreads() {
+    return pool.extraThreads();
   }
 
   @Override

@@ -119,7 +119,8 @@ class CoalescedCrashStateTest {
     try {
       FileOps ops = slowDirectorySync(fs);
       OverwritePipeline pipeline = new OverwritePipeline(
-          ops, simTemps(fs), blocking, syncer.apply(ops, blocking), OverwritePipeline.StepGate.OPEN);
+          ops, simTemps(fs), blocking, syncer.apply(ops, blocking), OverwritePipeline.StepGate.OPEN,
+          io.virtualfile.internal.Events.UNOBSERVED);
       Flux.fromIterable(FILES)
           .flatMap(n -> pipeline.overwrite(DIR.resolve(n), null, Mono.fromSupplier(() -> ByteBuffer.wrap(newContent(n))))
               .doOnSuccess(v -> completedAt.put(n, fs.log().size())))

@@ -95,6 +95,12 @@ final class UringEngine implements IoEngine {
     return new UringChannel(this, fd, path, flags);
   }
 
+  /** The blocking steps waiting for a pool thread; reads and writes wait in the rings, uncounted. */
+  @Override
+  public int queuedTasks() {
+    return pool.queuedTasks();
+  }
+
   @Override
   public void shutdown() {
     if (pool.isShutdown()) {

@@ -194,6 +194,26 @@ public final class IoThreadPool extends AbstractExecutorService {
     return live.get();
   }
 
+  /** Extra IO threads alive now (beyond the core ones): a racy snapshot, for monitoring. */
+  public int extraThreads() {
+    return Math.max(0, live.get() - coreThreads);
+  }
+
+  /**
+   * Tasks submitted and not yet started: in the shared queue and in the workers' next slots. A racy
+   * snapshot for monitoring, which walks the queue: call it at a scrape's pace, not per task.
+   */
+  public int queuedTasks() {
+    int n = shared.size();
+    for (int i = 0; i < workers.length(); i++) {
+      Worker w = workers.get(i);
+      if (w != null && w.next != null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Starts an extra worker unless {@code maxThreads} are alive or the pool is shutting down. */
   private void addWorker() {
     Worker w = null;

@@ -28,6 +28,22 @@ public interface IoEngine {
       throws IOException;
 
   /**
+   * Tasks waiting for an IO thread now: a racy snapshot, read when metrics are scraped (it may walk a
+   * queue). 0 by default, for an engine that cannot tell.
+   */
+  default int queuedTasks() {
+    return 0;
+  }
+
+  /**
+   * IO threads running now beyond the engine's core threads (see {@link EngineSettings#maxIoThreads()}):
+   * a racy snapshot. 0 by default, for an engine that never adds threads.
+   */
+  default int extraIoThreads() {
+    return 0;
+  }
+
+  /**
    * Stops the IO threads once their queued work is done (channels are closed before). Idempotent.
    */
   void shutdown();

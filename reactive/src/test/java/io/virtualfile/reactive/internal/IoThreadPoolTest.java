@@ -391,6 +391,8 @@ class IoThreadPoolTest {
     }
     assertThat(fiveRunning.await(10, TimeUnit.SECONDS)).as("five blocked at once").isTrue();
     assertThat(pool.threads()).isEqualTo(5);
+    assertThat(pool.extraThreads()).as("what the metrics read: threads beyond the core").isEqualTo(3);
+    assertThat(pool.queuedTasks()).as("what the metrics read: tasks not started").isEqualTo(3);
     release.countDown();
     assertThat(allDone.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(maxRunning.get()).as("never more than the bound").isEqualTo(5);
@@ -399,6 +401,8 @@ class IoThreadPoolTest {
       Thread.sleep(5); // the condition, not the sleep, is the proof
     }
     assertThat(pool.threads()).as("extra threads retired; core threads stay").isEqualTo(2);
+    assertThat(pool.extraThreads()).isZero();
+    assertThat(pool.queuedTasks()).isZero();
   }
 
   /** A chain issued from inside tasks (page-cached IO in a loop) stays on its thread: no extras. */
