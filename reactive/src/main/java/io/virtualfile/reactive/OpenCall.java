@@ -39,7 +39,8 @@ final class OpenCall extends Mono<AsyncVirtualFile> implements Scannable {
     OneValueSubscription<AsyncVirtualFile> s = new OneValueSubscription<>(actual) {
       @Override
       void released(AsyncVirtualFile file) {
-        file.close().subscribe(null, e -> Operators.onErrorDropped(e, Context.empty()));
+        Context callers = Context.of(actual.currentContext());
+        file.close().subscribe(null, e -> Operators.onErrorDropped(e, callers), null, callers);
       }
     };
     actual.onSubscribe(s);
