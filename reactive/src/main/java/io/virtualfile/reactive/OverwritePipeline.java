@@ -171,10 +171,7 @@ final class OverwritePipeline {
     }
 
     private Mono<Void> blocking(BlockingStep action) {
-      return Mono.<Void>fromCallable(() -> {
-        action.run();
-        return null;
-      }).subscribeOn(onWorker);
+      return Mono.<Void>fromCallable(() -> runStep(action)).subscribeOn(onWorker);
     }
 
     private Mono<Void> gated(Step step, Mono<Void> action) {
@@ -203,12 +200,11 @@ final class OverwritePipeline {
 
     /** Cleans up after a cancel before the rename, in the background; errors are dropped to hooks. */
     private void abandon(MonoSink<Void> sink) {
-      Mono.fromCallable(() -> {
+      Mono.<Void>fromCallable(() -> runStep(() -> {
             if (protocol != null) {
               protocol.abandon();
             }
-            return true;
-          })
+          }))
           .subscribeOn(blocking)
           .doFinally(signal -> worker.dispose())
           // the sink is cancelled: Reactor routes an error to onErrorDropped
@@ -227,5 +223,14 @@ final class OverwritePipeline {
   @FunctionalInterface
   private interface BlockingStep {
     void run() throws Exception;
+  }
+
+  /**
+   * Runs a blocking step. It runs no subscriber's code, so IoThreadsBlockHoundIntegration allows
+   * blocking inside it, by name.
+   */
+  private static Void runStep(BlockingStep action) throws Exception {
+    action.run();
+    return null;
   }
 }
