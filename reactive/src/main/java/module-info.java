@@ -6,13 +6,12 @@ module io.virtualfile.reactive {
   requires transitive io.virtualfile;
   requires transitive reactor.core;
   requires transitive org.reactivestreams;
-  // Optional: only for the BlockHound integration, loaded where BlockHound is installed.
+  // Optional: only for IoThreadsBlockHoundIntegration. No `provides` for it: a module providing a
+  // service of an absent module fails to resolve; see the class for how it is installed.
   requires static reactor.blockhound;
   exports io.virtualfile.reactive;
   // The engine boundary: not API, for the engines this project ships.
   exports io.virtualfile.reactive.spi to io.virtualfile.uring;
   exports io.virtualfile.reactive.internal to io.virtualfile.uring;
   uses io.virtualfile.reactive.spi.EngineProvider;
-  provides reactor.blockhound.integration.BlockHoundIntegration
-      with io.virtualfile.reactive.internal.IoThreadsBlockHoundIntegration;
 }

@@ -1,13 +1,15 @@
-package io.virtualfile.reactive.internal;
+package io.virtualfile.reactive;
 
 import reactor.blockhound.BlockHound;
 import reactor.blockhound.integration.BlockHoundIntegration;
 import reactor.core.scheduler.NonBlocking;
 
 /**
- * Tells BlockHound which blocking calls of the engine itself are allowed on its IO threads. Loaded by
- * BlockHound's {@link java.util.ServiceLoader} when BlockHound is installed (BlockHound is an optional
- * dependency: without it this class is never loaded).
+ * Tells BlockHound which blocking calls of the engine itself are allowed on its IO threads. BlockHound
+ * is an optional dependency: without it this class is never loaded. On the class path BlockHound finds
+ * it by itself ({@code META-INF/services}); on the module path pass it to {@code
+ * BlockHound.install(new IoThreadsBlockHoundIntegration())} (the module declares no {@code provides}
+ * for it, since a module that provides a service of an absent module fails to resolve).
  *
  * <p>It matters only for engines built with {@code AsyncFileIo.Builder.nonBlockingIoThreads(true)},
  * whose IO threads are {@link NonBlocking}: there BlockHound reports every blocking call but those made
@@ -20,11 +22,14 @@ public final class IoThreadsBlockHoundIntegration implements BlockHoundIntegrati
   private static final String REACTIVE = "io.virtualfile.reactive.";
   private static final String CORE = "io.virtualfile.internal.";
 
+  /** For BlockHound's {@link java.util.ServiceLoader}, or {@code BlockHound.install}. */
+  public IoThreadsBlockHoundIntegration() {}
+
   @Override
   public void applyTo(BlockHound.Builder builder) {
     builder.nonBlockingThreadPredicate(current -> current.or(NonBlocking.class::isInstance));
     // The idle pool parks.
-    allow(builder, IoThreadPool.class.getName() + "$Worker", "awaitTask");
+    allow(builder, REACTIVE + "internal.IoThreadPool$Worker", "awaitTask");
     // The thread engine's channel calls and opens.
     allow(builder, REACTIVE + "ThreadEngine", "open");
     allow(builder, REACTIVE + "ThreadEngine$Channel",
