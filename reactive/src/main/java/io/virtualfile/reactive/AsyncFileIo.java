@@ -103,7 +103,7 @@ public final class AsyncFileIo implements AutoCloseable {
       cache.events().add(l);
     }
     EngineSettings settings = new EngineSettings(b.ioThreads, Math.max(b.ioThreads, b.maxIoThreads),
-        b.ioThreadKeepAlive, "virtualfile-io-");
+        b.ioThreadKeepAlive, "virtualfile-io-", b.nonBlockingIoThreads);
     EngineSelection.Started started = EngineSelection.start(b.engine, settings, b.executorDecorator);
     this.engine = started.engine();
     this.opener = (path, options) -> engine.open(path, options);
@@ -162,6 +162,7 @@ public final class AsyncFileIo implements AutoCloseable {
     private DirectorySyncer.SyncGate syncGate = dir -> Mono.empty();
     private FileOps fileOps = JdkFileOps.INSTANCE;
     private Engine engine = Engine.AUTO;
+    private boolean nonBlockingIoThreads;
     private final List<FileIoListener> listeners = new ArrayList<>();
 
     private Builder() {}
@@ -264,6 +265,28 @@ public final class AsyncFileIo implements AutoCloseable {
      */
     public Builder blockingScheduler(Scheduler scheduler) {
       this.blockingScheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /**
+     * Whether the thread engine's IO threads count as non-blocking threads (default {@code false}):
+     * with {@code true} they implement Reactor's {@link reactor.core.scheduler.NonBlocking} marker, so
+     * that <a href="https://github.com/reactor/BlockHound">BlockHound</a>, when it is installed,
+     * reports a blocking call made on them by code that runs in a signal (a {@code map}, a {@code
+     * flatMap}, a subscriber), as it does on {@code Schedulers.parallel()}, while the engine's own
+     * blocking calls there (the reads and writes, opens and reopens after eviction, {@code force},
+     * {@code size}, {@code truncate}, {@code close}, the overwrite's steps and directory fsyncs, the
+     * idle threads' parking) stay allowed: {@link IoThreadsBlockHoundIntegration} lists them (BlockHound
+     * loads it from the class path by itself; on the module path install it explicitly). Meant for tests and staging runs that want BlockHound to
+     * watch the code that runs on the IO threads.
+     *
+     * <p>Like any {@code NonBlocking} thread, such an IO thread also refuses Reactor's {@code
+     * block()}, {@code blockFirst()} and {@code blockLast()} with an {@link IllegalStateException}.
+     * Without BlockHound it changes nothing else. It applies to the thread engine ({@link
+     * Engine#THREADS}, or {@link Engine#AUTO} when it falls back to it); other engines ignore it.
+     */
+    public Builder nonBlockingIoThreads(boolean nonBlocking) {
+      this.nonBlockingIoThreads = nonBlocking;
       return this;
     }
 

@@ -99,7 +99,7 @@ public final class AsyncVirtualFile {
       if (io.isClosed()) { // refused before anything touches the disk
         return Mono.error(io.closedError());
       }
-      return new OpenCall(path, io, opts);
+      return OpenCall.of(path, io, opts);
     });
   }
 
@@ -220,7 +220,7 @@ public final class AsyncVirtualFile {
     Runnable check = write ? () -> checkWrite(buf, position) : () -> checkRead(buf, position);
     int start = buf == null ? 0 : buf.position();
     int limit = buf == null ? 0 : buf.limit();
-    return new PinnedChannelCall(
+    return PinnedChannelCall.of(
         file, io.events(), io.ioThreads(), check, buf, start, limit, position, write, buf);
   }
 
@@ -277,7 +277,7 @@ public final class AsyncVirtualFile {
     if (!view.hasRemaining()) {
       return Mono.empty();
     }
-    Mono<Integer> call = new PinnedChannelCall(file, io.events(), io.ioThreads(), () -> {}, view,
+    Mono<Integer> call = PinnedChannelCall.of(file, io.events(), io.ioThreads(), () -> {}, view,
         view.position(), view.limit(), position, write, owner);
     return call.flatMap(n -> n < 0
         ? Mono.error(OpenOptions.endOfFile(path(), start, position, view.remaining()))
@@ -394,7 +394,7 @@ public final class AsyncVirtualFile {
       if (io.isClosed()) {
         return Mono.error(io.closedError());
       }
-      return new ReadWholeFileCall(path, io);
+      return ReadWholeFileCall.of(path, io);
     });
   }
 

@@ -7,6 +7,7 @@ import java.util.function.IntFunction;
 import reactor.core.Disposable;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Operators;
+import reactor.util.context.Context;
 
 /**
  * The demand-driven loop behind {@link AsyncVirtualFile#read(long, int)}: while there is unmet demand
@@ -25,6 +26,9 @@ import reactor.core.publisher.Operators;
  *   <li>{@link #position} is touched only by the read in flight and the loop that starts the next one,
  *       which the volatile {@link #inFlight} orders.</li>
  * </ul>
+ *
+ * <p>Each read is subscribed with the stream subscriber's {@link Context}, so a chunk whose read
+ * completes after a cancel goes to that subscriber's discard hook.
  */
 final class ChunkedReader {
   private final AsyncVirtualFile file;
@@ -103,7 +107,9 @@ final class ChunkedReader {
             end = size;
             readNext();
           },
-          this::fail);
+          this::fail,
+          null,
+          callers());
       return;
     }
     long left = end - position;
@@ -145,7 +151,13 @@ final class ChunkedReader {
           inFlight = false;
           drain();
         },
-        this::fail);
+        this::fail,
+        null,
+        callers());
+  }
+
+  private Context callers() {
+    return Context.of(sink.contextView());
   }
 
   private void fail(Throwable e) {

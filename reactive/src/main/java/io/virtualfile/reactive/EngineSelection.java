@@ -72,7 +72,7 @@ final class EngineSelection {
 
   private static Started threads(EngineSettings s, UnaryOperator<ExecutorService> decorator) {
     IoThreadPool pool = new IoThreadPool(s.ioThreads(), s.maxIoThreads(),
-        s.ioThreadKeepAlive().toNanos(), s.threadNamePrefix());
+        s.ioThreadKeepAlive().toNanos(), s.threadNamePrefix(), s.nonBlockingIoThreads());
     return new Started(new ThreadEngine(pool, decorator.apply(pool)), Engine.THREADS);
   }
 

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.scheduler.Scheduler;
+import reactor.util.context.Context;
 
 /**
  * Group commit of directory fsyncs: overwrites of different files in one directory share them.
@@ -45,6 +46,11 @@ import reactor.core.scheduler.Scheduler;
  * OPEN_PARENT} or {@code SYNC_PARENT} failure); it is not retried. Later requests get a new fsync of
  * their own renames. If the scheduler refuses the next batch's fsync, that batch fails at {@code
  * OPEN_PARENT} (its renames are visible, their durability unknown) and the group carries on.
+ *
+ * <h2>Context</h2>
+ * A batch's fsync serves several subscribers; it runs with the {@link Context} of the first request of
+ * its batch (the overwrite whose rename came first), so that what that caller wrote into its context
+ * (discard hooks, tracing) applies to it, even after that caller cancelled.
  */
 final class GroupCommitDirectorySyncer implements DirectorySyncer {
   /** The state of one directory. Every field is guarded by the group's monitor, but {@link #delivering}. */
@@ -149,7 +155,11 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
           OverwriteProtocol.syncDirectory(ops, g.dir, events);
           return true;
         }))
-        .subscribe(null, failure -> finish(g, batch, failure), () -> finish(g, batch, null));
+        .subscribe(
+            null,
+            failure -> finish(g, batch, failure),
+            () -> finish(g, batch, null),
+            Context.of(batch.get(0).contextView()));
   }
 
   private void finish(Group g, List<MonoSink<Void>> batch, Throwable failure) {

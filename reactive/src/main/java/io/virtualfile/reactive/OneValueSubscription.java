@@ -3,6 +3,7 @@ package io.virtualfile.reactive;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
+import reactor.core.Scannable;
 import reactor.core.publisher.Operators;
 
 /**
@@ -16,9 +17,14 @@ import reactor.core.publisher.Operators;
  * {@code onNextDropped} in a narrow race; this class has no such window. An error after a cancel goes to
  * {@code onErrorDropped}.
  *
+ * <p>It is {@link Scannable} like Reactor's own subscriptions: {@link Attr#ACTUAL} (the subscriber),
+ * {@link Attr#CANCELLED}, {@link Attr#TERMINATED} (the value or the error was delivered), {@link
+ * Attr#PREFETCH} (unbounded, as for any Mono) and {@link Attr#RUN_STYLE} (asynchronous: the value comes
+ * from another thread).
+ *
  * @param <T> the value
  */
-abstract class OneValueSubscription<T> implements Subscription {
+abstract class OneValueSubscription<T> implements Subscription, Scannable {
   private static final int REQUESTED = 1;
   private static final int HAS_VALUE = 2;
   private static final int CANCELLED = 4;
@@ -40,6 +46,26 @@ abstract class OneValueSubscription<T> implements Subscription {
 
   final boolean isCancelled() {
     return (state & CANCELLED) != 0;
+  }
+
+  @Override
+  public Object scanUnsafe(Attr key) {
+    if (key == Attr.ACTUAL) {
+      return actual;
+    }
+    if (key == Attr.CANCELLED) {
+      return isCancelled();
+    }
+    if (key == Attr.TERMINATED) {
+      return (state & DONE) != 0;
+    }
+    if (key == Attr.PREFETCH) {
+      return Integer.MAX_VALUE;
+    }
+    if (key == Attr.RUN_STYLE) {
+      return Attr.RunStyle.ASYNC;
+    }
+    return null;
   }
 
   /** A value the subscriber will never see: release what it holds. */

@@ -16,6 +16,7 @@ import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
+import reactor.util.context.Context;
 
 /**
  * The crash-safe overwrite as one non-blocking pipeline of stages. The steps, their order ({@link
@@ -32,6 +33,11 @@ import reactor.core.scheduler.Schedulers;
  * and removes the temp file; the final file is untouched. Cancelling after the rename changes nothing:
  * the directory fsync still runs to the end, in the background, so that durability is never abandoned
  * halfway; its error, if any, goes to {@code Hooks.onErrorDropped}.
+ *
+ * <h2>Context</h2>
+ * The detached pipeline, and the cleanup after a cancel, run with the subscriber's {@link Context}: the
+ * content publisher, the steps and the background directory fsync see what the caller wrote into it
+ * (discard hooks, tracing), before and after a cancel.
  */
 final class OverwritePipeline {
   /**
@@ -141,6 +147,7 @@ final class OverwritePipeline {
                 }
               }, () -> protocol)
               .onErrorMap(StepFailure.class, e -> protocol.failed(e.step(), e.getCause()));
+      Context callers = Context.of(sink.contextView());
       chain.subscribe(
           null,
           error -> {
@@ -154,7 +161,8 @@ final class OverwritePipeline {
           () -> {
             finish(null);
             sink.success();
-          });
+          },
+          callers);
     }
 
     /** A blocking step, run on this run's worker after its gate, unless cancelled before it. */
@@ -163,10 +171,7 @@ final class OverwritePipeline {
     }
 
     private Mono<Void> blocking(BlockingStep action) {
-      return Mono.<Void>fromCallable(() -> {
-        action.run();
-        return null;
-      }).subscribeOn(onWorker);
+      return Mono.<Void>fromCallable(() -> runStep(action)).subscribeOn(onWorker);
     }
 
     private Mono<Void> gated(Step step, Mono<Void> action) {
@@ -195,15 +200,15 @@ final class OverwritePipeline {
 
     /** Cleans up after a cancel before the rename, in the background; errors are dropped to hooks. */
     private void abandon(MonoSink<Void> sink) {
-      Mono.fromCallable(() -> {
+      Mono.<Void>fromCallable(() -> runStep(() -> {
             if (protocol != null) {
               protocol.abandon();
             }
-            return true;
-          })
+          }))
           .subscribeOn(blocking)
           .doFinally(signal -> worker.dispose())
-          .subscribe(null, sink::error); // the sink is cancelled: Reactor routes this to onErrorDropped
+          // the sink is cancelled: Reactor routes an error to onErrorDropped
+          .subscribe(null, sink::error, null, Context.of(sink.contextView()));
     }
 
     /** @param outcome the overwrite's failure, or null if it succeeded */
@@ -218,5 +223,14 @@ final class OverwritePipeline {
   @FunctionalInterface
   private interface BlockingStep {
     void run() throws Exception;
+  }
+
+  /**
+   * Runs a blocking step. It runs no subscriber's code, so IoThreadsBlockHoundIntegration allows
+   * blocking inside it, by name.
+   */
+  private static Void runStep(BlockingStep action) throws Exception {
+    action.run();
+    return null;
   }
 }

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import reactor.core.CoreSubscriber;
+import reactor.core.Scannable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 
@@ -36,8 +37,10 @@ import reactor.core.publisher.Operators;
  * completed}, its {@code failed}, or the synchronous throw of starting it. Cancellation does
  * <em>not</em> release it: the channel may not be closed while the engine still works on it, and the
  * engine always calls the completion, so the pin is never leaked. See {@link Run} for the exactly-once rules.
+ *
+ * <p>Made by {@link #of}, through Reactor's assembly hooks; {@link Scannable} as an asynchronous source.
  */
-final class PinnedChannelCall extends Mono<Integer> {
+final class PinnedChannelCall extends Mono<Integer> implements Scannable {
   private final CachedFile<EngineChannel> file;
   private final Events events;
   private final Executor ioThreads;
@@ -50,11 +53,20 @@ final class PinnedChannelCall extends Mono<Integer> {
   private final ByteBuffer discardAs;
 
   /**
+   * The call as a Mono, passed through {@link Mono#onAssembly} like Reactor's own operators.
+   *
    * @param check validates the arguments; what it throws is signalled as the error
    * @param buffer the buffer whose region {@code [start, limit)} is read into or written from
    * @param discardAs what goes to the discard hook after a cancel (the caller's own buffer)
    */
-  PinnedChannelCall(
+  static Mono<Integer> of(
+      CachedFile<EngineChannel> file, Events events, Executor ioThreads, Runnable check,
+      ByteBuffer buffer, int start, int limit, long position, boolean write, ByteBuffer discardAs) {
+    return onAssembly(new PinnedChannelCall(
+        file, events, ioThreads, check, buffer, start, limit, position, write, discardAs));
+  }
+
+  private PinnedChannelCall(
       CachedFile<EngineChannel> file, Events events, Executor ioThreads, Runnable check,
       ByteBuffer buffer, int start, int limit, long position, boolean write, ByteBuffer discardAs) {
     this.file = file;
@@ -67,6 +79,11 @@ final class PinnedChannelCall extends Mono<Integer> {
     this.position = position;
     this.write = write;
     this.discardAs = discardAs;
+  }
+
+  @Override
+  public Object scanUnsafe(Attr key) {
+    return key == Attr.RUN_STYLE ? Attr.RunStyle.ASYNC : null;
   }
 
   @Override

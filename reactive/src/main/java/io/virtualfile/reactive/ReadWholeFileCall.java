@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import reactor.core.CoreSubscriber;
+import reactor.core.Scannable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 
@@ -30,16 +31,28 @@ import reactor.core.publisher.Operators;
  * <p>A cancel stops the work at the next step; a read in flight completes first, and the buffer read
  * so far then goes to the discard hook. The handle is closed on every path, exactly once, by the step that ends the
  * work (the handle is this call's alone, never seen by a user, so no cleaner is needed).
+ *
+ * <p>Made by {@link #of}, through Reactor's assembly hooks; {@link Scannable} as an asynchronous source.
  */
-final class ReadWholeFileCall extends Mono<ByteBuffer> {
+final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
   private static final OpenOptions READ = OpenOptions.of(StandardOpenOption.READ);
 
   private final Path path;
   private final AsyncFileIo io;
 
-  ReadWholeFileCall(Path path, AsyncFileIo io) {
+  /** The read as a Mono, passed through {@link Mono#onAssembly} like Reactor's own operators. */
+  static Mono<ByteBuffer> of(Path path, AsyncFileIo io) {
+    return onAssembly(new ReadWholeFileCall(path, io));
+  }
+
+  private ReadWholeFileCall(Path path, AsyncFileIo io) {
     this.path = path;
     this.io = io;
+  }
+
+  @Override
+  public Object scanUnsafe(Attr key) {
+    return key == Attr.RUN_STYLE ? Attr.RunStyle.ASYNC : null;
   }
 
   @Override

@@ -78,18 +78,25 @@ final class ThreadEngine implements IoEngine {
 
     @Override
     public void read(ByteBuffer dst, long position, IoCompletion completion) {
-      submit(() -> {
-        ignoreInterrupt();
-        return channel.read(dst, position);
-      }, completion);
+      submit(() -> readNow(dst, position), completion);
     }
 
     @Override
     public void write(ByteBuffer src, long position, IoCompletion completion) {
-      submit(() -> {
-        ignoreInterrupt();
-        return channel.write(src, position);
-      }, completion);
+      submit(() -> writeNow(src, position), completion);
+    }
+
+    // readNow, writeNow, size, truncate, force and close block in the kernel and run no subscriber's
+    // code: IoThreadsBlockHoundIntegration allows blocking inside them, by name.
+
+    private int readNow(ByteBuffer dst, long position) throws IOException {
+      ignoreInterrupt();
+      return channel.read(dst, position);
+    }
+
+    private int writeNow(ByteBuffer src, long position) throws IOException {
+      ignoreInterrupt();
+      return channel.write(src, position);
     }
 
     private interface Transfer {

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
+import reactor.core.scheduler.NonBlocking;
 
 /**
  * A fixed pool of IO threads for {@link java.nio.channels.AsynchronousFileChannel}, built so that a
@@ -106,6 +107,9 @@ public final class IoThreadPool extends AbstractExecutorService {
   private final long keepAliveNanos;
   private final String namePrefix;
 
+  /** Whether the workers are {@link NonBlocking} threads. */
+  private final boolean nonBlocking;
+
   /** Guards adding and retiring extra workers (rare: a burst, or a keep-alive ending). */
   private final Object spawnLock = new Object();
 
@@ -152,17 +156,34 @@ public final class IoThreadPool extends AbstractExecutorService {
    *     keepAliveNanos < 0}
    */
   public IoThreadPool(int threads, int maxThreads, long keepAliveNanos, String namePrefix) {
+    this(threads, maxThreads, keepAliveNanos, namePrefix, false);
+  }
+
+  /**
+   * As {@link #IoThreadPool(int, int, long, String)}; with {@code nonBlocking}, the IO threads
+   * implement Reactor's {@link NonBlocking} marker, so that BlockHound reports blocking calls on them
+   * other than the engine's own (see {@code AsyncFileIo.Builder.nonBlockingIoThreads}), and {@code
+   * Mono.block()} refuses to run on them.
+   */
+  public IoThreadPool(
+      int threads, int maxThreads, long keepAliveNanos, String namePrefix, boolean nonBlocking) {
     this(threads, maxThreads, keepAliveNanos, namePrefix,
-        TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS));
+        TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS), nonBlocking);
   }
 
   /** With another watch interval: tests that must not see a take-over, or want a quick one. */
   IoThreadPool(int threads, String namePrefix, long watchIntervalNanos) {
-    this(threads, threads, 0, namePrefix, watchIntervalNanos);
+    this(threads, threads, 0, namePrefix, watchIntervalNanos, false);
   }
 
   IoThreadPool(
       int threads, int maxThreads, long keepAliveNanos, String namePrefix, long watchIntervalNanos) {
+    this(threads, maxThreads, keepAliveNanos, namePrefix, watchIntervalNanos, false);
+  }
+
+  private IoThreadPool(
+      int threads, int maxThreads, long keepAliveNanos, String namePrefix, long watchIntervalNanos,
+      boolean nonBlocking) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1: " + threads);
     }
@@ -177,10 +198,11 @@ public final class IoThreadPool extends AbstractExecutorService {
     this.coreThreads = threads;
     this.keepAliveNanos = keepAliveNanos;
     this.namePrefix = namePrefix;
+    this.nonBlocking = nonBlocking;
     workers = new AtomicReferenceArray<>(maxThreads);
     synchronized (spawnLock) {
       for (int i = 0; i < threads; i++) {
-        workers.set(i, new Worker(namePrefix + (i + 1), i));
+        workers.set(i, newWorker(i));
       }
       live.set(threads);
     }
@@ -214,6 +236,11 @@ public final class IoThreadPool extends AbstractExecutorService {
     return n;
   }
 
+  private Worker newWorker(int index) {
+    String name = namePrefix + (index + 1);
+    return nonBlocking ? new NonBlockingWorker(name, index) : new Worker(name, index);
+  }
+
   /** Starts an extra worker unless {@code maxThreads} are alive or the pool is shutting down. */
   private void addWorker() {
     Worker w = null;
@@ -223,7 +250,7 @@ public final class IoThreadPool extends AbstractExecutorService {
       }
       for (int i = coreThreads; i < workers.length(); i++) {
         if (workers.get(i) == null) {
-          w = new Worker(namePrefix + (i + 1), i);
+          w = newWorker(i);
           workers.set(i, w);
           live.incrementAndGet();
           break;
@@ -375,7 +402,7 @@ public final class IoThreadPool extends AbstractExecutorService {
   }
 
   /** One IO thread. */
-  private final class Worker extends Thread {
+  private class Worker extends Thread {
     /** The next task; filled only by this worker, emptied by it or by a thief (see NEXT). */
     @SuppressWarnings("unused") // accessed through NEXT
     private volatile Runnable next;
@@ -596,6 +623,16 @@ public final class IoThreadPool extends AbstractExecutorService {
 
     private void resign() {
       watcher.compareAndSet(this, null);
+    }
+  }
+
+  /**
+   * An IO thread that Reactor and BlockHound count as non-blocking. Its idle wait ({@code awaitTask})
+   * parks; BlockHound is told that this is allowed.
+   */
+  private final class NonBlockingWorker extends Worker implements NonBlocking {
+    NonBlockingWorker(String name, int index) {
+      super(name, index);
     }
   }
 }

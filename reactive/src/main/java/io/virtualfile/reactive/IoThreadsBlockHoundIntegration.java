@@ -1,0 +1,50 @@
+package io.virtualfile.reactive;
+
+import reactor.blockhound.BlockHound;
+import reactor.blockhound.integration.BlockHoundIntegration;
+import reactor.core.scheduler.NonBlocking;
+
+/**
+ * Tells BlockHound which blocking calls of the engine itself are allowed on its IO threads. BlockHound
+ * is an optional dependency: without it this class is never loaded. On the class path BlockHound finds
+ * it by itself ({@code META-INF/services}); on the module path pass it to {@code
+ * BlockHound.install(new IoThreadsBlockHoundIntegration())} (the module declares no {@code provides}
+ * for it, since a module that provides a service of an absent module fails to resolve).
+ *
+ * <p>It matters only for engines built with {@code AsyncFileIo.Builder.nonBlockingIoThreads(true)},
+ * whose IO threads are {@link NonBlocking}: there BlockHound reports every blocking call but those made
+ * inside the methods listed here. Each of them blocks in the kernel or parks the idle pool, and none
+ * runs a subscriber's code (a {@link io.virtualfile.FileIoListener} excepted, which must not block
+ * anyway). Signals are delivered outside them, so a subscriber that blocks in a signal is reported.
+ * Plain IO threads are not non-blocking, so nothing here changes what BlockHound reports for them.
+ */
+public final class IoThreadsBlockHoundIntegration implements BlockHoundIntegration {
+  private static final String REACTIVE = "io.virtualfile.reactive.";
+  private static final String CORE = "io.virtualfile.internal.";
+
+  /** For BlockHound's {@link java.util.ServiceLoader}, or {@code BlockHound.install}. */
+  public IoThreadsBlockHoundIntegration() {}
+
+  @Override
+  public void applyTo(BlockHound.Builder builder) {
+    builder.nonBlockingThreadPredicate(current -> current.or(NonBlocking.class::isInstance));
+    // The idle pool parks.
+    allow(builder, REACTIVE + "internal.IoThreadPool$Worker", "awaitTask");
+    // The thread engine's channel calls and opens.
+    allow(builder, REACTIVE + "ThreadEngine", "open");
+    allow(builder, REACTIVE + "ThreadEngine$Channel",
+        "readNow", "writeNow", "size", "truncate", "force", "close");
+    // Opening, reopening after an eviction (and waiting for a slot), fsync bookkeeping, closing.
+    allow(builder, CORE + "CachedFile", "open", "pin", "fsync", "close");
+    allow(builder, REACTIVE + "AsyncVirtualFile", "openNow");
+    // The overwrite: its blocking steps, its rename and the shared directory fsync.
+    allow(builder, REACTIVE + "OverwritePipeline", "runStep");
+    allow(builder, CORE + "OverwriteProtocol", "rename", "syncDirectory");
+  }
+
+  private static void allow(BlockHound.Builder builder, String className, String... methods) {
+    for (String m : methods) {
+      builder.allowBlockingCallsInside(className, m);
+    }
+  }
+}
