@@ -24,7 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>Bound</h2>
  * At most {@link #capacity()} descriptors are held by the slots at any moment, and a miss claims its
  * slot ({@link #reserve()}) <em>before</em> it opens the file, so the descriptors this cache opens never
- * exceed its capacity, however many misses run at once. Descriptors pinned by in-flight operations are
+ * exceed its capacity, however many misses run at once. The price: a miss whose open then fails (the
+ * file is gone) has evicted a descriptor for nothing. Descriptors pinned by in-flight operations are
  * never closed; when every slot is pinned or reserved a miss waits (see below), holding no descriptor.
  *
  * <h2>Concurrency</h2>
