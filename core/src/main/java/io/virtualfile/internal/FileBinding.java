@@ -194,7 +194,10 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
       throw e;
     }
     if (shareKey != null && keyBefore != null && keyBefore.equals(opened[0].fileKey())) {
-      cache.shared.put(shareKey, this); // a binding it displaces stays with its handles, unlisted
+      FileBinding<C> displaced = cache.shared.put(shareKey, this);
+      if (displaced != null && displaced != this) {
+        displaced.unlisted();
+      }
     }
     return opened[0];
   }
@@ -259,6 +262,18 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
     boolean ours = s.tag == t;
     s.unpin();
     return ours;
+  }
+
+  /**
+   * Another binding of the same key was listed in this one's place (two first opens raced, or the path
+   * names another file now). Without handles it dies now: unlisted, nothing could join it, and its
+   * descriptor would otherwise stay until evicted. Pairs with {@link #release()}, which decrements and
+   * then reads the list, as this is called after the list was written: one of them sees the other.
+   */
+  private void unlisted() {
+    if (handles.get() == 0) {
+      die();
+    }
   }
 
   /**

@@ -119,6 +119,26 @@ class SharedBindingLifeTest {
     }
   }
 
+  /**
+   * Regression: a binding kept for later opens (no handles, descriptor cached) that another binding of
+   * the same key displaced from the list stayed, unjoinable, with its descriptor until evicted: two
+   * descriptors of one path where the cache promises one. Two racing first opens do that; so does an
+   * open after an outside replacement, which is how it is made here.
+   */
+  @Test
+  void aKeptBindingDisplacedFromTheList_dies() throws Exception {
+    Path p = Files.write(dir.resolve("f"), new byte[] {1});
+    open(p).close();
+    assertThat(cache.openDescriptors()).isEqualTo(1);
+    Path x = Files.write(dir.resolve("x"), new byte[] {2});
+    Files.move(x, p, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    CachedFile<FileChannel> f = open(p);
+    assertThat(readOne(f)).isEqualTo(2);
+    f.close();
+    assertThat(cache.openDescriptors()).as("the displaced binding's descriptor closed").isEqualTo(1);
+    assertThat(cache.shared).hasSize(1);
+  }
+
   private FileBinding<FileChannel> bindingOf(CachedFile<FileChannel> f, Path p) {
     return cache.shared.values().stream().filter(b -> b.path.equals(p)).findFirst().orElseThrow();
   }
