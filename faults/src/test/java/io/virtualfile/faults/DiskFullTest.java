@@ -8,19 +8,13 @@ import io.virtualfile.CrashSafeOverwriteException.Step;
 import io.virtualfile.VirtualFile;
 import io.virtualfile.faults.support.Files2;
 import io.virtualfile.faults.support.FsKind;
-import io.virtualfile.faults.support.LoopFs;
 import io.virtualfile.faults.support.Root;
-import io.virtualfile.faults.support.Scratch;
-import io.virtualfile.reactive.AsyncFileIo;
 import io.virtualfile.reactive.AsyncVirtualFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import reactor.core.Exceptions;
@@ -30,37 +24,9 @@ import reactor.core.Exceptions;
  * file. An overwrite fails before its rename and leaves the old content and no temp file; positional
  * writes report the error; once space is freed, the next overwrite succeeds.
  */
-class DiskFullTest {
+class DiskFullTest extends OnLoopFileSystems {
   private static final byte[] OLD = Files2.content(4096, 1);
   private static final byte[] NEW = Files2.content(1 << 20, 2); // more than a full file system has left
-
-  private static Scratch scratch;
-  private static AsyncFileIo io;
-  private LoopFs fs;
-
-  @BeforeAll
-  static void scratch() throws Exception {
-    Root.assumeFileSystemsCanBeMade();
-    scratch = Scratch.create("1g");
-    io = AsyncFileIo.builder().ioThreads(2).build();
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (io != null) {
-      io.close();
-    }
-    if (scratch != null) {
-      scratch.close();
-    }
-  }
-
-  @AfterEach
-  void unmount() {
-    if (fs != null) {
-      fs.close();
-    }
-  }
 
   /** A fresh small file system with {@code data/state} holding OLD, durably. */
   private Path fileSystemWithOldContent(FsKind kind) throws IOException {

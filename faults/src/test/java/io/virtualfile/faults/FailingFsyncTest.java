@@ -8,19 +8,14 @@ import io.virtualfile.CrashSafeOverwriteException.Step;
 import io.virtualfile.VirtualFile;
 import io.virtualfile.faults.support.Files2;
 import io.virtualfile.faults.support.FsKind;
-import io.virtualfile.faults.support.LoopFs;
 import io.virtualfile.faults.support.Root;
-import io.virtualfile.faults.support.Scratch;
-import io.virtualfile.reactive.AsyncFileIo;
 import io.virtualfile.reactive.AsyncVirtualFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import reactor.core.Exceptions;
@@ -31,32 +26,11 @@ import reactor.core.Exceptions;
  * fsync that writes them back fails (ENOSPC or EIO from the device); the kernel then marks the pages
  * clean, so a later fsync may succeed with the data gone.
  */
-class FailingFsyncTest {
+class FailingFsyncTest extends OnLoopFileSystems {
   private static final byte[] OLD = Files2.content(4096, 1);
   private static final byte[] NEW = Files2.content(8 << 20, 2);
   private static final long LEFT_ON_DEVICE = 4 << 20;
   private static final String STORE_SIZE = "1g";
-
-  private static Scratch scratch;
-  private static AsyncFileIo io;
-  private LoopFs fs;
-
-  @BeforeAll
-  static void scratch() throws Exception {
-    Root.assumeFileSystemsCanBeMade();
-    scratch = Scratch.create(STORE_SIZE);
-    io = AsyncFileIo.builder().ioThreads(2).build();
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (io != null) {
-      io.close();
-    }
-    if (scratch != null) {
-      scratch.close();
-    }
-  }
 
   @AfterEach
   void unmount() {

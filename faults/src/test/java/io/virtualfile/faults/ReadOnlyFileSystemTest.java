@@ -8,18 +8,13 @@ import io.virtualfile.faults.support.Files2;
 import io.virtualfile.faults.support.FsKind;
 import io.virtualfile.faults.support.LoopFs;
 import io.virtualfile.faults.support.Root;
-import io.virtualfile.faults.support.Scratch;
 import io.virtualfile.faults.support.Sh;
-import io.virtualfile.reactive.AsyncFileIo;
 import io.virtualfile.torture.VersionedContent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import reactor.core.Exceptions;
@@ -30,7 +25,7 @@ import reactor.core.Exceptions;
  * VirtualFile#removeStaleTempFiles} removes what it left, and the file holds a complete version no
  * older than the last acknowledged one.
  */
-class ReadOnlyFileSystemTest {
+class ReadOnlyFileSystemTest extends OnLoopFileSystems {
   /** How the file system turns read-only. */
   enum Event {
     /** An administrator's {@code mount -o remount,ro} (refused while a file is open for writing: retried). */
@@ -67,34 +62,6 @@ class ReadOnlyFileSystemTest {
           }
         }
       }
-    }
-  }
-
-  private static Scratch scratch;
-  private static AsyncFileIo io;
-  private LoopFs fs;
-
-  @BeforeAll
-  static void scratch() throws Exception {
-    Root.assumeFileSystemsCanBeMade();
-    scratch = Scratch.create("1g");
-    io = AsyncFileIo.builder().ioThreads(2).build();
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (io != null) {
-      io.close();
-    }
-    if (scratch != null) {
-      scratch.close();
-    }
-  }
-
-  @AfterEach
-  void unmount() {
-    if (fs != null) {
-      fs.close();
     }
   }
 
