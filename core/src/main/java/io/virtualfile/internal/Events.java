@@ -148,10 +148,12 @@ public final class Events {
     }
   }
 
+  /**
+   * What a listener threw is never rethrown, not even a {@link VirtualMachineError} (a listener's own
+   * {@code StackOverflowError}, say): the events are emitted on the paths that complete operations, and
+   * an exception escaping there would leave a subscriber without its signal.
+   */
   private static void thrown(Throwable e) {
-    if (e instanceof VirtualMachineError) {
-      throw (VirtualMachineError) e;
-    }
     if (LOGGED.compareAndSet(false, true)) {
       LOG.log(System.Logger.Level.WARNING,
           "a FileIoListener threw; its exceptions are ignored (logged once per process)", e);

@@ -64,6 +64,29 @@ class AsyncFileIoListenerTest {
     }
   }
 
+  /**
+   * Regression (found by a probe): a listener's {@code StackOverflowError} was rethrown on the read's
+   * completion path, before the signal, and the read never completed.
+   */
+  @Test
+  void aListenerThrowingAVirtualMachineError_doesNotKeepTheReadFromCompleting() throws Exception {
+    io.virtualfile.FileIoListener overflowing = new io.virtualfile.FileIoListener() {
+      @Override
+      public void operation(Operation op, long nanos, long bytes, Throwable failure) {
+        throw new StackOverflowError("a listener recursing too deep");
+      }
+    };
+    Path p = Files.write(dir.resolve("f"), new byte[10]);
+    try (AsyncFileIo io = AsyncFileIo.builder().ioThreads(2).listener(overflowing).build()) {
+      AsyncVirtualFile f = AsyncVirtualFile.open(p, io, READ).block(java.time.Duration.ofSeconds(10));
+      assertThat(f.readAt(ByteBuffer.allocate(16), 0).block(java.time.Duration.ofSeconds(10)))
+          .isEqualTo(10);
+      assertThat(AsyncVirtualFile.readAll(p, io).block(java.time.Duration.ofSeconds(10)).remaining())
+          .isEqualTo(10);
+      f.close().block(java.time.Duration.ofSeconds(10));
+    }
+  }
+
   @Test
   void readAllReportsTheOpenEachReadAndTheClose() throws Exception {
     Path p = Files.writeString(dir.resolve("a"), "0123456789");
