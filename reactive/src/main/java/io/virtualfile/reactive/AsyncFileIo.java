@@ -276,9 +276,11 @@ public final class AsyncFileIo implements AutoCloseable {
      * flatMap}, a subscriber), as it does on {@code Schedulers.parallel()}, while the engine's own
      * blocking calls there (the reads and writes, opens and reopens after eviction, {@code force},
      * {@code size}, {@code truncate}, {@code close}, the overwrite's steps and directory fsyncs, the
-     * idle threads' parking) stay allowed: {@link IoThreadsBlockHoundIntegration} lists them (BlockHound
-     * loads it from the class path by itself; on the module path install it explicitly). Meant for tests and staging runs that want BlockHound to
-     * watch the code that runs on the IO threads.
+     * idle threads' parking) stay allowed: {@code
+     * io.virtualfile.blockhound.IoThreadsBlockHoundIntegration}, in the artifact {@code
+     * io.virtualfile:virtualfile-blockhound}, lists them (add it next to BlockHound, which finds it by
+     * itself). Meant for tests and staging runs that want BlockHound to watch the code that runs on
+     * the IO threads.
      *
      * <p>Like any {@code NonBlocking} thread, such an IO thread also refuses Reactor's {@code
      * block()}, {@code blockFirst()} and {@code blockLast()} with an {@link IllegalStateException}.

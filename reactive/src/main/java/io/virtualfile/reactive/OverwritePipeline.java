@@ -226,7 +226,7 @@ final class OverwritePipeline {
   }
 
   /**
-   * Runs a blocking step. It runs no subscriber's code, so IoThreadsBlockHoundIntegration allows
+   * Runs a blocking step. It runs no subscriber's code, so the BlockHound integration (module blockhound) allows
    * blocking inside it, by name.
    */
   private static Void runStep(BlockingStep action) throws Exception {

@@ -87,7 +87,7 @@ final class ThreadEngine implements IoEngine {
     }
 
     // readNow, writeNow, size, truncate, force and close block in the kernel and run no subscriber's
-    // code: IoThreadsBlockHoundIntegration allows blocking inside them, by name.
+    // code: the BlockHound integration (module blockhound) allows blocking inside them, by name.
 
     private int readNow(ByteBuffer dst, long position) throws IOException {
       ignoreInterrupt();

@@ -1,4 +1,5 @@
-package io.virtualfile.reactive;
+package io.virtualfile.blockhound;
+
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.file.StandardOpenOption.CREATE;
@@ -6,6 +7,8 @@ import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.virtualfile.reactive.AsyncFileIo;
+import io.virtualfile.reactive.AsyncVirtualFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;

@@ -1,17 +1,17 @@
-package io.virtualfile.reactive;
+package io.virtualfile.blockhound;
 
 import reactor.blockhound.BlockHound;
 import reactor.blockhound.integration.BlockHoundIntegration;
 import reactor.core.scheduler.NonBlocking;
 
 /**
- * Tells BlockHound which blocking calls of the engine itself are allowed on its IO threads. BlockHound
- * is an optional dependency: without it this class is never loaded. On the class path BlockHound finds
- * it by itself ({@code META-INF/services}); on the module path pass it to {@code
- * BlockHound.install(new IoThreadsBlockHoundIntegration())} (the module declares no {@code provides}
- * for it, since a module that provides a service of an absent module fails to resolve).
+ * Tells BlockHound which blocking calls of the engine itself are allowed on its IO threads. Its own
+ * module ({@code io.virtualfile:virtualfile-blockhound}), so that the reactive module depends on
+ * nothing but core and reactor-core: add it next to BlockHound. BlockHound finds it by itself ({@code
+ * META-INF/services} on the class path, {@code provides} on the module path), or pass it to {@code
+ * BlockHound.install(new IoThreadsBlockHoundIntegration())}.
  *
- * <p>It matters only for engines built with {@code AsyncFileIo.Builder.nonBlockingIoThreads(true)},
+ * <p>It matters only for engines built with {@link io.virtualfile.reactive.AsyncFileIo.Builder#nonBlockingIoThreads(boolean)},
  * whose IO threads are {@link NonBlocking}: there BlockHound reports every blocking call but those made
  * inside the methods listed here. Each of them blocks in the kernel or parks the idle pool, and none
  * runs a subscriber's code (a {@link io.virtualfile.FileIoListener} excepted, which must not block
