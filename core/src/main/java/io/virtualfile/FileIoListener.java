@@ -26,7 +26,8 @@ import io.virtualfile.CrashSafeOverwriteException.Step;
  * Durations are in nanoseconds of {@link System#nanoTime()}; a failure is the {@link Throwable} the
  * operation reports (the caller's exception), or {@code null} on success. An event is emitted once the
  * operation's outcome is known, whether or not anyone still waits for it (a cancelled reactive read
- * still completes in the kernel, and is reported then).
+ * still completes in the kernel, and is reported then). A reactive read or write cancelled before its
+ * IO started never ran, and is not reported.
  */
 public interface FileIoListener {
   /** What an {@link #operation} event is about. */
