@@ -234,20 +234,15 @@ public final class ClockCache<C extends Closeable> {
         if (!s.tryLock()) {
           continue;
         }
-        C old = s.channel;
-        Owner oldOwner = s.owner;
-        long oldTag = s.tag;
-        s.channel = null;
-        s.tag = 0;
-        s.owner = null;
-        if (old != null) {
+        Slot.Held<C> old = s.empty();
+        if (old.channel() != null) {
           open.decrementAndGet();
           evictions.increment();
           FileIoListener l = events.listener();
           long t0 = Events.start(l);
-          IOException failure = closeEvicted(old);
+          IOException failure = closeEvicted(old.channel());
           Events.operation(l, FileIoListener.Operation.EVICTION, t0, 0, failure);
-          tellLost(oldOwner, oldTag);
+          old.tellLost();
         }
         if (closed) { // close() is waiting for this lock: leave the slot dead, as close() would
           s.unlock(Slot.DEAD);
@@ -331,24 +326,13 @@ public final class ClockCache<C extends Closeable> {
    * the descriptor's file no longer wants it, and durability never rests on close; it is logged.
    */
   void reclaim(Slot<C> slot) {
-    C c = slot.channel;
-    Owner owner = slot.owner;
-    long tag = slot.tag;
-    slot.channel = null;
-    slot.tag = 0;
-    slot.owner = null;
+    Slot.Held<C> held = slot.empty();
     slot.referenced = false;
     open.decrementAndGet();
     // Read after our lock was taken: either close() sees LOCKED and waits for us, or we see `closed`.
     slot.unlock(closed ? Slot.DEAD : 0);
-    closeEvicted(c);
-    tellLost(owner, tag);
-  }
-
-  private static void tellLost(Owner owner, long tag) {
-    if (owner != null) {
-      owner.lost(tag);
-    }
+    closeEvicted(held.channel());
+    held.tellLost();
   }
 
   /**
@@ -373,14 +357,10 @@ public final class ClockCache<C extends Closeable> {
         }
         if (st == 0) {
           if (s.compareAndSetState(0, Slot.LOCKED)) {
-            C c = s.channel;
-            Owner owner = s.owner;
-            long tag = s.tag;
-            s.channel = null;
-            s.tag = 0;
-            s.owner = null;
+            Slot.Held<C> held = s.empty();
+            C c = held.channel();
             s.unlock(Slot.DEAD);
-            tellLost(owner, tag);
+            held.tellLost();
             if (c != null) {
               open.decrementAndGet();
               try {

@@ -71,6 +71,25 @@ public final class Slot<C extends Closeable> {
   /** Told when the binding {@link #tag} loses this slot; written only under {@link #LOCKED}. */
   ClockCache.Owner owner;
 
+  /** What a slot held, taken out of it by {@link #empty()}. */
+  record Held<C>(C channel, ClockCache.Owner owner, long tag) {
+    /** Tells the owner, if any, that its binding lost the slot. Call after the slot was released. */
+    void tellLost() {
+      if (owner != null) {
+        owner.lost(tag);
+      }
+    }
+  }
+
+  /** Takes the descriptor, owner and tag out of the slot; the caller holds {@link #LOCKED}. */
+  Held<C> empty() {
+    Held<C> held = new Held<>(channel, owner, tag);
+    channel = null;
+    tag = 0;
+    owner = null;
+    return held;
+  }
+
   final int index;
 
   /** Closes retired descriptors when their last pin goes. */
