@@ -16,7 +16,10 @@ import reactor.core.scheduler.NonBlocking;
  * inside the methods listed here. Each of them blocks in the kernel or parks the idle pool, and none
  * runs a subscriber's code (a {@link io.virtualfile.FileIoListener} excepted, which must not block
  * anyway). Signals are delivered outside them, so a subscriber that blocks in a signal is reported.
- * Plain IO threads are not non-blocking, so nothing here changes what BlockHound reports for them.
+ * Plain IO threads are not non-blocking, so nothing here changes what BlockHound reports for them. One
+ * allowance applies on every thread: the IO pool's read of a worker's kernel state from {@code /proc},
+ * which a thread that submits work (an event loop, say) may make; BlockHound's default list does not
+ * count it as blocking, but an integration that marks NIO file reads would.
  */
 public final class IoThreadsBlockHoundIntegration implements BlockHoundIntegration {
   private static final String REACTIVE = "io.virtualfile.reactive.";
@@ -30,6 +33,9 @@ public final class IoThreadsBlockHoundIntegration implements BlockHoundIntegrati
     builder.nonBlockingThreadPredicate(current -> current.or(NonBlocking.class::isInstance));
     // The idle pool parks.
     allow(builder, REACTIVE + "internal.IoThreadPool$Worker", "awaitTask");
+    // The pool reads a worker's kernel state from /proc when it considers another thread; any thread
+    // that submits work may do that read.
+    allow(builder, REACTIVE + "internal.KernelWait", "ofCurrentThread", "waiting");
     // The thread engine's channel calls and opens.
     allow(builder, REACTIVE + "ThreadEngine", "open");
     allow(builder, REACTIVE + "ThreadEngine$Channel",

@@ -28,6 +28,9 @@ public final class NioFileBlockingIntegration implements BlockHoundIntegration {
     // Starting an engine is setup, not IO: it reads the service registry and may wait for an engine's
     // threads to start (the shared engine starts on its first use, which may be on any thread).
     builder.allowBlockingCallsInside("io.virtualfile.reactive.EngineSelection", "start");
+    // The IO pool reads a worker's kernel state from /proc (any thread that submits may read it).
+    builder.allowBlockingCallsInside("io.virtualfile.reactive.internal.KernelWait", "ofCurrentThread");
+    builder.allowBlockingCallsInside("io.virtualfile.reactive.internal.KernelWait", "waiting");
     String unix = "sun.nio.fs.UnixNativeDispatcher";
     builder.markAsBlocking(unix, "open0", "(JII)I");
     builder.markAsBlocking(unix, "openat0", "(IJII)I");

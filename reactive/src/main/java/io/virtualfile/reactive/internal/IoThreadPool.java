@@ -43,16 +43,17 @@ import reactor.core.scheduler.NonBlocking;
  * <h2>Threads that follow the device</h2>
  * An IO task blocks its thread in the kernel for as long as the device takes, so a fixed number of
  * threads caps how many reads the device sees at once. A worker counts as <em>blocked</em> while its
- * current task has run longer than {@value #BLOCKED_MICROS} µs: far longer than a page-cached 4 KiB read
- * or an open, about one read from the device (benchmarks/RESULTS.md). Rule: when tasks wait in the shared queue,
- * no worker is parked and a worker is blocked, an <em>extra</em> IO thread starts, up to {@code
- * maxThreads} in all. It is checked when a task is queued, and by a worker whose task just ran that
- * long. An extra thread retires once it has found no task for {@code keepAlive}, or once it has run
+ * current task has run longer than {@value #BLOCKED_MICROS} µs (far longer than a page-cached 4 KiB read
+ * or an open, about one read from the device) <em>and</em> the kernel says the thread waits (on Linux:
+ * {@link KernelWait}; elsewhere the time alone decides). A worker that has merely lost its core to
+ * another thread is not blocked: on a busy machine, page-cached work would otherwise look blocked all
+ * the time, and extra threads would only take turns on the same cores. Rule: when tasks wait in the
+ * shared queue, no worker is parked and a worker is blocked, an <em>extra</em> IO thread starts, up to
+ * {@code maxThreads} in all. It is checked when a task is queued, and by a worker whose task just ran
+ * that long. An extra thread retires once it has found no task for {@code keepAlive}, or once it has run
  * {@value #RETIRE_AFTER_SHORT_TASKS} short tasks in a row while another worker is parked (its chain goes
- * back to the shared queue, where that worker takes it): a
- * preempted worker can look blocked, and extra threads that only take turns on the cores with page-cached
- * work slow it down. The {@code threads} core threads never retire. Short tasks start nothing, however many wait: page-cached work stays on
- * the core threads, where extra threads would only take turns on the same cores.
+ * back to the shared queue, where that worker takes it). The {@code threads} core threads never retire.
+ * Short tasks start nothing, however many wait: page-cached work stays on the core threads.
  *
  * <p>Thread-safe. {@link #shutdown()} rejects new tasks and lets the workers finish the queued ones;
  * {@link #shutdownNow()} also interrupts them and returns the tasks that never ran. A task that throws
@@ -66,6 +67,14 @@ public final class IoThreadPool extends AbstractExecutorService {
   static final long BLOCKED_MICROS = 50;
 
   private static final long BLOCKED_NANOS = TimeUnit.MICROSECONDS.toNanos(BLOCKED_MICROS);
+
+  /**
+   * How long a worker's kernel state, read for one task, is trusted: it bounds the reads of {@code /proc}
+   * while a preempted worker looks blocked to about one per interval and worker.
+   */
+  static final long STATE_RECHECK_MICROS = 1000;
+
+  private static final long STATE_RECHECK_NANOS = TimeUnit.MICROSECONDS.toNanos(STATE_RECHECK_MICROS);
 
   /** An extra worker that ran this many short tasks in a row is not needed; see the class comment. */
   static final int RETIRE_AFTER_SHORT_TASKS = 64;
@@ -292,14 +301,14 @@ public final class IoThreadPool extends AbstractExecutorService {
     }
   }
 
-  /** Whether some worker's current task has run long enough to count as blocked. */
+  /** Whether some worker is blocked (see the class comment): worth another thread. */
   private boolean anyBlocked() {
     long now = System.nanoTime();
     for (int i = 0; i < workers.length(); i++) {
       Worker w = workers.get(i);
       if (w != null) {
         long since = w.taskStart;
-        if (since != 0 && now - since > BLOCKED_NANOS) {
+        if (since != 0 && now - since > BLOCKED_NANOS && w.waitsInKernel(now)) {
           return true;
         }
       }
@@ -416,6 +425,12 @@ public final class IoThreadPool extends AbstractExecutorService {
     /** Tasks this worker has started; a watcher that sees it unchanged over an interval steals. */
     private volatile long started;
 
+    /** This thread's kernel state, or null where the kernel gives none; set when the thread starts. */
+    private volatile KernelWait kernel;
+
+    /** The last reading of {@link #kernel}, for the task it was read in (any thread writes it). */
+    private volatile StateReading reading;
+
     /** Owner-only: short tasks this extra worker ran in a row. */
     private int shortStreak;
 
@@ -468,8 +483,28 @@ public final class IoThreadPool extends AbstractExecutorService {
       return false;
     }
 
+    /**
+     * Whether this worker waits in the kernel, as read at most {@link #STATE_RECHECK_MICROS} µs ago
+     * during its current task; true where the kernel cannot tell.
+     */
+    boolean waitsInKernel(long now) {
+      KernelWait k = kernel;
+      if (k == null) {
+        return true;
+      }
+      long task = started;
+      StateReading r = reading;
+      if (r != null && r.task == task && now - r.at < STATE_RECHECK_NANOS) {
+        return r.waiting;
+      }
+      boolean waiting = k.waiting();
+      reading = new StateReading(task, now, waiting);
+      return waiting;
+    }
+
     @Override
     public void run() {
+      kernel = KernelWait.ofCurrentThread();
       while (runState != STOP) {
         // An interrupt left by a task must not reach the next one: the channel would close itself.
         Thread.interrupted();
@@ -514,8 +549,9 @@ public final class IoThreadPool extends AbstractExecutorService {
         return false;
       }
       boolean blocked = System.nanoTime() - start > BLOCKED_NANOS;
-      if (blocked && idle.get() == 0 && !shared.isEmpty() && live.get() < workers.length()) {
-        addWorker(); // we were blocked, and work still waits for a thread: follow the device
+      if (blocked && idle.get() == 0 && !shared.isEmpty() && live.get() < workers.length()
+          && anyBlocked()) {
+        addWorker(); // we ran long, work still waits for a thread, and another worker is blocked
       }
       if (!isExtra()) {
         return false;
@@ -625,6 +661,9 @@ public final class IoThreadPool extends AbstractExecutorService {
       watcher.compareAndSet(this, null);
     }
   }
+
+  /** A worker's kernel state as read during its task number {@code task}, at {@code at} (nanoTime). */
+  private record StateReading(long task, long at, boolean waiting) {}
 
   /**
    * An IO thread that Reactor and BlockHound count as non-blocking. Its idle wait ({@code awaitTask})

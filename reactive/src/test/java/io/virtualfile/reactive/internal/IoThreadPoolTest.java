@@ -1,6 +1,7 @@
 package io.virtualfile.reactive.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
@@ -435,9 +436,10 @@ class IoThreadPoolTest {
 
   /**
    * Many short tasks from outside, all waiting at once (page-cached work): no extra thread lasts. How
-   * many start is not asserted: a worker preempted in the middle of a task looks blocked, and on a
-   * loaded machine (CI runs other JVMs beside this one) preemptions start extras, up to the bound; what
-   * the pool promises is that they retire after their short tasks, or after the keep-alive.
+   * many start is not asserted: a worker may wait in the kernel for a moment for reasons of its own (a
+   * safepoint, a page fault) in the middle of a task that was preempted long enough to count, and where
+   * the kernel gives no thread state any preempted worker looks blocked; what the pool promises is that
+   * extras retire after their short tasks, or after the keep-alive.
    */
   @Test
   void manyShortTasksWaiting_leaveNoExtraThreadBehind() throws Exception {
@@ -491,5 +493,37 @@ class IoThreadPoolTest {
       Thread.sleep(5); // the condition, not the sleep, is the proof
     }
     assertThat(pool.threads()).isEqualTo(1);
+  }
+
+  /**
+   * A worker that runs (computes, or waits for a core) rather than waits in the kernel is not blocked:
+   * work queued behind it starts no extra thread, however long its task runs. On a busy machine a
+   * preempted worker looks exactly like that, and extras would only take turns on the same cores.
+   */
+  @Test
+  void aWorkerThatRunsRatherThanWaitsInTheKernel_startsNoExtraThread() throws Exception {
+    assumeTrue(KernelWait.ofCurrentThread() != null, "the kernel gives no thread state here");
+    IoThreadPool pool = new IoThreadPool(1, 4, TimeUnit.SECONDS.toNanos(10), "spin-io-");
+    pools.add(pool);
+    CountDownLatch spinning = new CountDownLatch(1);
+    AtomicBoolean stop = new AtomicBoolean();
+    pool.execute(() -> {
+      spinning.countDown();
+      while (!stop.get()) {
+        Thread.onSpinWait();
+      }
+    });
+    assertThat(spinning.await(10, TimeUnit.SECONDS)).isTrue();
+    CountDownLatch done = new CountDownLatch(10);
+    try {
+      for (int i = 0; i < 10; i++) {
+        Thread.sleep(2); // by time alone, the spinning task now counts as blocked
+        pool.execute(done::countDown);
+      }
+      assertThat(pool.threads()).as("no extra thread for a worker that runs").isEqualTo(1);
+    } finally {
+      stop.set(true);
+    }
+    assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
   }
 }

@@ -1,0 +1,75 @@
+package io.virtualfile.reactive.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+
+class KernelWaitTest {
+  @Test
+  void theStateIsTheFieldAfterTheLastParenthesis_whateverTheThreadIsCalled() {
+    assertThat(KernelWait.state(bytes("1234 (io (1)) S 1 2 3"))).isEqualTo('S');
+    assertThat(KernelWait.state(bytes("1234 (a) b) R 1"))).isEqualTo('R');
+    assertThat(KernelWait.state(bytes("1234 (no state)"))).isEqualTo((char) 0);
+    assertThat(KernelWait.state(bytes(""))).isEqualTo((char) 0);
+  }
+
+  @Test
+  void aParkedThreadWaits_aSpinningOneDoesNot() throws Exception {
+    assumeTrue(KernelWait.ofCurrentThread() != null, "the kernel gives no thread state here");
+    AtomicReference<KernelWait> parkedState = new AtomicReference<>();
+    AtomicReference<KernelWait> spinningState = new AtomicReference<>();
+    CountDownLatch ready = new CountDownLatch(2);
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread parked = new Thread(() -> {
+      parkedState.set(KernelWait.ofCurrentThread());
+      ready.countDown();
+      while (!stop.get()) {
+        LockSupport.park();
+      }
+    });
+    Thread spinning = new Thread(() -> {
+      spinningState.set(KernelWait.ofCurrentThread());
+      ready.countDown();
+      while (!stop.get()) {
+        Thread.onSpinWait();
+      }
+    });
+    parked.start();
+    spinning.start();
+    try {
+      assertThat(ready.await(10, TimeUnit.SECONDS)).isTrue();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!parkedState.get().waiting() && System.nanoTime() < deadline) {
+        Thread.sleep(1); // until the thread has reached park(); the condition is the proof
+      }
+      assertThat(parkedState.get().waiting()).as("parked").isTrue();
+      assertThat(spinningState.get().waiting()).as("spinning").isFalse();
+    } finally {
+      stop.set(true);
+      LockSupport.unpark(parked);
+      parked.join();
+      spinning.join();
+    }
+  }
+
+  @Test
+  void anEndedThread_isNotWaiting() throws Exception {
+    assumeTrue(KernelWait.ofCurrentThread() != null, "the kernel gives no thread state here");
+    AtomicReference<KernelWait> state = new AtomicReference<>();
+    Thread t = new Thread(() -> state.set(KernelWait.ofCurrentThread()));
+    t.start();
+    t.join();
+    assertThat(state.get().waiting()).isFalse();
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+}
