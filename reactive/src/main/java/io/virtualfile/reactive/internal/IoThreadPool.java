@@ -69,8 +69,9 @@ public final class IoThreadPool extends AbstractExecutorService {
   private static final long BLOCKED_NANOS = TimeUnit.MICROSECONDS.toNanos(BLOCKED_MICROS);
 
   /**
-   * How long a worker's kernel state, read for one task, is trusted: it bounds the reads of {@code /proc}
-   * while a preempted worker looks blocked to about one per interval and worker.
+   * How long a reading of a worker's kernel state is trusted, whatever task the worker runs: it bounds
+   * the reads of {@code /proc} to one per interval and worker (on a busy machine, preempted workers look
+   * blocked by time all the time), at the price of a verdict up to an interval old.
    */
   static final long STATE_RECHECK_MICROS = 1000;
 
@@ -92,6 +93,7 @@ public final class IoThreadPool extends AbstractExecutorService {
   private static final VarHandle NEXT;
   private static final VarHandle PARKED;
   private static final VarHandle RUN_STATE;
+  private static final VarHandle NEXT_LOOK;
 
   static {
     try {
@@ -99,6 +101,7 @@ public final class IoThreadPool extends AbstractExecutorService {
       NEXT = lookup.findVarHandle(Worker.class, "next", Runnable.class);
       PARKED = lookup.findVarHandle(Worker.class, "parked", boolean.class);
       RUN_STATE = lookup.findVarHandle(IoThreadPool.class, "runState", int.class);
+      NEXT_LOOK = lookup.findVarHandle(IoThreadPool.class, "nextBlockedLook", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -145,6 +148,10 @@ public final class IoThreadPool extends AbstractExecutorService {
   private final AtomicReference<Worker> watcher = new AtomicReference<>();
 
   private volatile int runState = RUNNING;
+
+  /** When {@link #anyBlocked} may look next (nanoTime); advanced by one compareAndSet per look. */
+  @SuppressWarnings("unused") // accessed through NEXT_LOOK
+  private volatile long nextBlockedLook = System.nanoTime();
 
   private final long watchIntervalNanos;
 
@@ -301,9 +308,17 @@ public final class IoThreadPool extends AbstractExecutorService {
     }
   }
 
-  /** Whether some worker is blocked (see the class comment): worth another thread. */
+  /**
+   * Whether some worker is blocked (see the class comment): worth another thread. Looks at most once
+   * per {@link #BLOCKED_MICROS} µs (a worker must be blocked that long to count anyway), so that a
+   * saturated pool, which asks on every submission, does not scan its workers each time.
+   */
   private boolean anyBlocked() {
     long now = System.nanoTime();
+    long next = nextBlockedLook;
+    if (now - next < 0 || !NEXT_LOOK.compareAndSet(this, next, now + BLOCKED_NANOS)) {
+      return false;
+    }
     for (int i = 0; i < workers.length(); i++) {
       Worker w = workers.get(i);
       if (w != null) {
@@ -428,7 +443,7 @@ public final class IoThreadPool extends AbstractExecutorService {
     /** This thread's kernel state, or null where the kernel gives none; set when the thread starts. */
     private volatile KernelWait kernel;
 
-    /** The last reading of {@link #kernel}, for the task it was read in (any thread writes it). */
+    /** The last reading of {@link #kernel} (any thread writes it). */
     private volatile StateReading reading;
 
     /** Owner-only: short tasks this extra worker ran in a row. */
@@ -484,27 +499,37 @@ public final class IoThreadPool extends AbstractExecutorService {
     }
 
     /**
-     * Whether this worker waits in the kernel, as read at most {@link #STATE_RECHECK_MICROS} µs ago
-     * during its current task; true where the kernel cannot tell.
+     * Whether this worker waits in the kernel, as read at most {@link #STATE_RECHECK_MICROS} µs ago;
+     * true where the kernel cannot tell.
      */
     boolean waitsInKernel(long now) {
       KernelWait k = kernel;
       if (k == null) {
         return true;
       }
-      long task = started;
       StateReading r = reading;
-      if (r != null && r.task == task && now - r.at < STATE_RECHECK_NANOS) {
+      if (r != null && now - r.at < STATE_RECHECK_NANOS) {
         return r.waiting;
       }
       boolean waiting = k.waiting();
-      reading = new StateReading(task, now, waiting);
+      reading = new StateReading(now, waiting);
       return waiting;
     }
 
     @Override
     public void run() {
       kernel = KernelWait.ofCurrentThread();
+      try {
+        work();
+      } finally {
+        KernelWait k = kernel;
+        if (k != null) {
+          k.close();
+        }
+      }
+    }
+
+    private void work() {
       while (runState != STOP) {
         // An interrupt left by a task must not reach the next one: the channel would close itself.
         Thread.interrupted();
@@ -662,8 +687,8 @@ public final class IoThreadPool extends AbstractExecutorService {
     }
   }
 
-  /** A worker's kernel state as read during its task number {@code task}, at {@code at} (nanoTime). */
-  private record StateReading(long task, long at, boolean waiting) {}
+  /** A worker's kernel state as read at {@code at} (nanoTime). */
+  private record StateReading(long at, boolean waiting) {}
 
   /**
    * An IO thread that Reactor and BlockHound count as non-blocking. Its idle wait ({@code awaitTask})

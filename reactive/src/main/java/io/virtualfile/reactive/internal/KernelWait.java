@@ -1,6 +1,7 @@
 package io.virtualfile.reactive.internal;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,13 +14,21 @@ import java.nio.file.Path;
  * the same cores. Only the kernel can tell them apart; both look the same from Java (a task that has
  * run for a while, a thread that is {@code RUNNABLE}).
  *
- * <p>It reads {@code /proc/<pid>/task/<tid>/stat}. Where there is no such file (not Linux), {@link
- * #ofCurrentThread()} returns null, and the pool keeps its time rule alone.
+ * <p>It reads {@code /proc/<pid>/task/<tid>/stat}, kept open (one read per look). Where there is no
+ * such file (not Linux), {@link #ofCurrentThread()} returns null, and the pool keeps its time rule
+ * alone. Thread-safe: looks are serialized on the file; {@link #close()} ends them.
  */
-final class KernelWait {
-  private final Path stat;
+final class KernelWait implements AutoCloseable {
+  /**
+   * Bytes read per look: the state follows the thread id (at most 7 digits) and the name (at most 15
+   * bytes, in parentheses), so it is always within them.
+   */
+  private static final int HEAD = 64;
 
-  private KernelWait(Path stat) {
+  private final RandomAccessFile stat;
+  private final byte[] head = new byte[HEAD];
+
+  private KernelWait(RandomAccessFile stat) {
     this.stat = stat;
   }
 
@@ -28,8 +37,13 @@ final class KernelWait {
     try {
       // "/proc/thread-self" links to "<pid>/task/<tid>" (Linux 3.17+).
       Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
-      Path stat = Path.of("/proc").resolve(self).resolve("stat");
-      return state(Files.readAllBytes(stat)) != 0 ? new KernelWait(stat) : null;
+      RandomAccessFile stat = new RandomAccessFile(Path.of("/proc").resolve(self).resolve("stat").toFile(), "r");
+      KernelWait k = new KernelWait(stat);
+      if (k.read() == 0) {
+        k.close();
+        return null;
+      }
+      return k;
     } catch (IOException | RuntimeException e) { // no /proc, another layout, a security manager
       return null;
     }
@@ -37,24 +51,39 @@ final class KernelWait {
 
   /**
    * Whether the thread waits in the kernel now. False if that cannot be read (the thread has ended, or
-   * the reading thread was interrupted): the pool then starts no thread on this thread's account.
+   * this was closed): the pool then starts no thread on this thread's account.
    */
   boolean waiting() {
     try {
-      char s = state(Files.readAllBytes(stat));
+      char s = read();
       return s == 'D' || s == 'S';
     } catch (IOException | RuntimeException e) {
       return false;
     }
   }
 
+  private synchronized char read() throws IOException {
+    stat.seek(0);
+    int n = stat.read(head, 0, HEAD);
+    return n <= 0 ? 0 : state(new String(head, 0, n, StandardCharsets.US_ASCII));
+  }
+
   /**
-   * The state letter of a stat line, "tid (comm) S ...": after the <em>last</em> parenthesis, since the
+   * The state letter of a stat line, "tid (name) S ...": after the <em>last</em> parenthesis, since the
    * thread's name may hold parentheses and spaces. 0 if the line has no such field.
    */
-  static char state(byte[] line) {
-    String s = new String(line, StandardCharsets.US_ASCII);
-    int close = s.lastIndexOf(')');
-    return close >= 0 && close + 2 < s.length() ? s.charAt(close + 2) : 0;
+  static char state(String line) {
+    int close = line.lastIndexOf(')');
+    return close >= 0 && close + 2 < line.length() ? line.charAt(close + 2) : 0;
+  }
+
+  /** Closes the state file; later looks say "not waiting". */
+  @Override
+  public synchronized void close() {
+    try {
+      stat.close();
+    } catch (IOException e) {
+      // nothing was written; nothing to lose
+    }
   }
 }

@@ -3,7 +3,6 @@ package io.virtualfile.reactive.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -14,10 +13,10 @@ import org.junit.jupiter.api.Test;
 class KernelWaitTest {
   @Test
   void theStateIsTheFieldAfterTheLastParenthesis_whateverTheThreadIsCalled() {
-    assertThat(KernelWait.state(bytes("1234 (io (1)) S 1 2 3"))).isEqualTo('S');
-    assertThat(KernelWait.state(bytes("1234 (a) b) R 1"))).isEqualTo('R');
-    assertThat(KernelWait.state(bytes("1234 (no state)"))).isEqualTo((char) 0);
-    assertThat(KernelWait.state(bytes(""))).isEqualTo((char) 0);
+    assertThat(KernelWait.state("1234 (io (1)) S 1 2 3")).isEqualTo('S');
+    assertThat(KernelWait.state("1234 (a) b) R 1")).isEqualTo('R');
+    assertThat(KernelWait.state("1234 (no state)")).isEqualTo((char) 0);
+    assertThat(KernelWait.state("")).isEqualTo((char) 0);
   }
 
   @Test
@@ -60,6 +59,14 @@ class KernelWaitTest {
   }
 
   @Test
+  void aClosedReading_isNotWaiting() throws Exception {
+    assumeTrue(KernelWait.ofCurrentThread() != null, "the kernel gives no thread state here");
+    KernelWait k = KernelWait.ofCurrentThread();
+    k.close();
+    assertThat(k.waiting()).isFalse();
+  }
+
+  @Test
   void anEndedThread_isNotWaiting() throws Exception {
     assumeTrue(KernelWait.ofCurrentThread() != null, "the kernel gives no thread state here");
     AtomicReference<KernelWait> state = new AtomicReference<>();
@@ -67,9 +74,5 @@ class KernelWaitTest {
     t.start();
     t.join();
     assertThat(state.get().waiting()).isFalse();
-  }
-
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.US_ASCII);
   }
 }
