@@ -18,10 +18,11 @@ final class VirtualFileBlobStore implements BlobStore {
 
   private final BlobSet blobs;
   /**
-   * The engine's defaults; {@code -DmaxIoThreads=N} sets that bound and {@code -Dengine=THREADS} (or
-   * {@code IO_URING}) the engine, to compare.
+   * The engine's defaults; {@code -DioThreads=N} sets the core IO threads, {@code -DmaxIoThreads=N}
+   * their bound and {@code -Dengine=THREADS} (or {@code IO_URING}) the engine, to compare.
    */
   private final AsyncFileIo io = AsyncFileIo.builder().cacheCapacity(CACHE_CAPACITY)
+      .ioThreads(Integer.getInteger("ioThreads", Runtime.getRuntime().availableProcessors()))
       .maxIoThreads(Integer.getInteger("maxIoThreads", 64))
       .engine(AsyncFileIo.Engine.valueOf(System.getProperty("engine", "AUTO"))).build();
 

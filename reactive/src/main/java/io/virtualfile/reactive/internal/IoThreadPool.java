@@ -49,9 +49,9 @@ import reactor.core.scheduler.NonBlocking;
  * another thread is not blocked: on a busy machine, page-cached work would otherwise look blocked all
  * the time, and extra threads would only take turns on the same cores. Rule: when tasks wait in the
  * shared queue, no worker is parked and a worker is blocked, an <em>extra</em> IO thread starts, up to
- * {@code maxThreads} in all. It is checked when a task is queued, and by a worker whose task just ran
- * that long. An extra thread retires once it has found no task for {@code keepAlive}, or once it has run
- * {@value #RETIRE_AFTER_SHORT_TASKS} short tasks in a row while another worker is parked (its chain goes
+ * {@code maxThreads} in all. It is checked when a task is queued, and by a worker after each task. An
+ * extra thread retires once it has found no task for {@code keepAlive}, or once it has run {@value
+ * #RETIRE_AFTER_SHORT_TASKS} short tasks in a row while another worker is parked (its chain goes
  * back to the shared queue, where that worker takes it). The {@code threads} core threads never retire.
  * Short tasks start nothing, however many wait: page-cached work stays on the core threads.
  *
@@ -94,6 +94,8 @@ public final class IoThreadPool extends AbstractExecutorService {
   private static final VarHandle PARKED;
   private static final VarHandle RUN_STATE;
   private static final VarHandle NEXT_LOOK;
+  private static final VarHandle STARTED;
+  private static final VarHandle TASK_START;
 
   static {
     try {
@@ -102,6 +104,8 @@ public final class IoThreadPool extends AbstractExecutorService {
       PARKED = lookup.findVarHandle(Worker.class, "parked", boolean.class);
       RUN_STATE = lookup.findVarHandle(IoThreadPool.class, "runState", int.class);
       NEXT_LOOK = lookup.findVarHandle(IoThreadPool.class, "nextBlockedLook", long.class);
+      STARTED = lookup.findVarHandle(Worker.class, "started", long.class);
+      TASK_START = lookup.findVarHandle(Worker.class, "taskStart", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -434,7 +438,10 @@ public final class IoThreadPool extends AbstractExecutorService {
     /** Set by this worker, cleared by one compareAndSet (see PARKED and IoThreadPool#idle). */
     private volatile boolean parked;
 
-    /** When the current task started ({@code System.nanoTime()}), or 0 between tasks or when fixed. */
+    /**
+     * When the current task started ({@code System.nanoTime()}), or 0 between tasks or when fixed.
+     * Written by this worker only, with release stores (no fence on the task path); others read it.
+     */
     private volatile long taskStart;
 
     /** Tasks this worker has started; a watcher that sees it unchanged over an interval steals. */
@@ -519,17 +526,6 @@ public final class IoThreadPool extends AbstractExecutorService {
     @Override
     public void run() {
       kernel = KernelWait.ofCurrentThread();
-      try {
-        work();
-      } finally {
-        KernelWait k = kernel;
-        if (k != null) {
-          k.close();
-        }
-      }
-    }
-
-    private void work() {
       while (runState != STOP) {
         // An interrupt left by a task must not reach the next one: the channel would close itself.
         Thread.interrupted();
@@ -559,28 +555,27 @@ public final class IoThreadPool extends AbstractExecutorService {
 
     /** Runs {@code task}; true if this extra worker should retire now (see the class comment). */
     private boolean runTask(Runnable task) {
-      started++; // only this thread writes it
+      STARTED.setRelease(this, started + 1);
       // Timed only where it matters: while the pool may grow, and on extras (which may retire).
       boolean timed = isExtra() || live.get() < workers.length();
       long start = timed ? System.nanoTime() : 0;
-      taskStart = start;
+      TASK_START.setRelease(this, start);
       try {
         task.run();
       } catch (Throwable t) {
         getUncaughtExceptionHandler().uncaughtException(this, t);
       }
-      taskStart = 0;
+      TASK_START.setRelease(this, 0L);
       if (!timed) {
         return false;
       }
-      boolean blocked = System.nanoTime() - start > BLOCKED_NANOS;
-      if (blocked && idle.get() == 0 && !shared.isEmpty() && live.get() < workers.length()
-          && anyBlocked()) {
-        addWorker(); // we ran long, work still waits for a thread, and another worker is blocked
+      if (idle.get() == 0 && !shared.isEmpty() && live.get() < workers.length() && anyBlocked()) {
+        addWorker(); // work still waits for a thread while a worker is blocked: follow the device
       }
       if (!isExtra()) {
         return false;
       }
+      boolean blocked = System.nanoTime() - start > BLOCKED_NANOS;
       shortStreak = blocked ? 0 : shortStreak + 1;
       // Only with a parked worker to take our chain over: else the chain would wait for a blocked one.
       return shortStreak >= RETIRE_AFTER_SHORT_TASKS && idle.get() > 0;

@@ -1,10 +1,12 @@
 package io.virtualfile.reactive.internal;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Whether a thread waits in the kernel (Linux: state {@code D}, uninterruptible, as in a read from the
@@ -14,21 +16,22 @@ import java.nio.file.Path;
  * the same cores. Only the kernel can tell them apart; both look the same from Java (a task that has
  * run for a while, a thread that is {@code RUNNABLE}).
  *
- * <p>It reads {@code /proc/<pid>/task/<tid>/stat}, kept open (one read per look). Where there is no
- * such file (not Linux), {@link #ofCurrentThread()} returns null, and the pool keeps its time rule
- * alone. Thread-safe: looks are serialized on the file; {@link #close()} ends them.
+ * <p>It reads {@code /proc/<pid>/task/<tid>/stat}, opened for each look so that no IO thread holds a
+ * descriptor of its own (a user counting the process's descriptors sees the cache's, and at most a
+ * look's). It reads through NIO, which BlockHound's default list does not count as blocking: any thread
+ * that submits work may look. Where there is no such file (not Linux), {@link #ofCurrentThread()}
+ * returns null, and the pool keeps its time rule alone. Thread-safe.
  */
-final class KernelWait implements AutoCloseable {
+final class KernelWait {
   /**
    * Bytes read per look: the state follows the thread id (at most 7 digits) and the name (at most 15
    * bytes, in parentheses), so it is always within them.
    */
   private static final int HEAD = 64;
 
-  private final RandomAccessFile stat;
-  private final byte[] head = new byte[HEAD];
+  private final Path stat;
 
-  private KernelWait(RandomAccessFile stat) {
+  private KernelWait(Path stat) {
     this.stat = stat;
   }
 
@@ -37,13 +40,8 @@ final class KernelWait implements AutoCloseable {
     try {
       // "/proc/thread-self" links to "<pid>/task/<tid>" (Linux 3.17+).
       Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
-      RandomAccessFile stat = new RandomAccessFile(Path.of("/proc").resolve(self).resolve("stat").toFile(), "r");
-      KernelWait k = new KernelWait(stat);
-      if (k.read() == 0) {
-        k.close();
-        return null;
-      }
-      return k;
+      KernelWait k = new KernelWait(Path.of("/proc").resolve(self).resolve("stat"));
+      return k.read() != 0 ? k : null;
     } catch (IOException | RuntimeException e) { // no /proc, another layout, a security manager
       return null;
     }
@@ -51,7 +49,7 @@ final class KernelWait implements AutoCloseable {
 
   /**
    * Whether the thread waits in the kernel now. False if that cannot be read (the thread has ended, or
-   * this was closed): the pool then starts no thread on this thread's account.
+   * the looking thread was interrupted): the pool then starts no thread on this thread's account.
    */
   boolean waiting() {
     try {
@@ -62,10 +60,12 @@ final class KernelWait implements AutoCloseable {
     }
   }
 
-  private synchronized char read() throws IOException {
-    stat.seek(0);
-    int n = stat.read(head, 0, HEAD);
-    return n <= 0 ? 0 : state(new String(head, 0, n, StandardCharsets.US_ASCII));
+  private char read() throws IOException {
+    ByteBuffer head = ByteBuffer.allocate(HEAD);
+    try (FileChannel c = FileChannel.open(stat, StandardOpenOption.READ)) {
+      c.read(head);
+    }
+    return state(new String(head.array(), 0, head.position(), StandardCharsets.US_ASCII));
   }
 
   /**
@@ -75,15 +75,5 @@ final class KernelWait implements AutoCloseable {
   static char state(String line) {
     int close = line.lastIndexOf(')');
     return close >= 0 && close + 2 < line.length() ? line.charAt(close + 2) : 0;
-  }
-
-  /** Closes the state file; later looks say "not waiting". */
-  @Override
-  public synchronized void close() {
-    try {
-      stat.close();
-    } catch (IOException e) {
-      // nothing was written; nothing to lose
-    }
   }
 }

@@ -466,14 +466,17 @@ class IoThreadPoolTest {
     IoThreadPool pool = new IoThreadPool(1, 4, TimeUnit.MILLISECONDS.toNanos(100), "busy-io-");
     pools.add(pool);
     CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch blocking = new CountDownLatch(1);
     CountDownLatch chainDone = new CountDownLatch(1);
     pool.execute(() -> { // blocks the core thread, so that the next tasks start an extra
+      blocking.countDown();
       try {
         release.await();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     });
+    assertThat(blocking.await(10, TimeUnit.SECONDS)).isTrue();
     Thread.sleep(1); // the core thread's task now counts as blocked
     AtomicInteger left = new AtomicInteger(10_000);
     Runnable[] step = new Runnable[1];

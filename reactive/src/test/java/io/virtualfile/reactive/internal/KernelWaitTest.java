@@ -59,14 +59,6 @@ class KernelWaitTest {
   }
 
   @Test
-  void aClosedReading_isNotWaiting() throws Exception {
-    assumeTrue(KernelWait.ofCurrentThread() != null, "the kernel gives no thread state here");
-    KernelWait k = KernelWait.ofCurrentThread();
-    k.close();
-    assertThat(k.waiting()).isFalse();
-  }
-
-  @Test
   void anEndedThread_isNotWaiting() throws Exception {
     assumeTrue(KernelWait.ofCurrentThread() != null, "the kernel gives no thread state here");
     AtomicReference<KernelWait> state = new AtomicReference<>();
