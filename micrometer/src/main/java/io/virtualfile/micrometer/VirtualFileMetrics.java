@@ -69,7 +69,8 @@ import java.util.function.Supplier;
  *
  * <p>{@link #bindTo(MeterRegistry)} adds a {@link FileIoListener} to the cache or engine (one per
  * registry), which may already be in use; {@link #close()} removes them. Binding two caches to one
- * registry needs a tag that tells them apart ({@link #withTags(Iterable)}). Immutable and thread-safe;
+ * registry needs a tag that tells them apart ({@link #withTags(Iterable)}); a second binding with the
+ * same tags is refused, since its events would be counted twice. Immutable and thread-safe;
  * the listener's work per event is a timer record and, for reads and writes, a counter increment.
  */
 public final class VirtualFileMetrics implements MeterBinder, AutoCloseable {
@@ -142,9 +143,24 @@ public final class VirtualFileMetrics implements MeterBinder, AutoCloseable {
     return new Source(io::stats, io::cacheCapacity, io::addListener, io::removeListener, io);
   }
 
+  /**
+   * Registers the meters in {@code registry} and adds a listener that feeds them.
+   *
+   * @throws IllegalStateException if meters of these names and tags are in {@code registry} already (a
+   *     second binding, of this cache or another, whose events would add to the same meters or whose
+   *     gauges would never be read): bind each cache or engine once per registry, tell two apart with
+   *     {@link #withTags(Iterable)}, and remove the meters of a closed binding before binding the same
+   *     tags again
+   */
   @Override
   public void bindTo(MeterRegistry registry) {
     Objects.requireNonNull(registry, "registry");
+    if (registry.find(CAPACITY).tags(tags).gauges().stream()
+        .anyMatch(g -> g.getId().getTags().size() == tags.stream().count())) {
+      throw new IllegalStateException("virtualfile metrics with tags " + tags
+          + " are bound to this registry already: bind each cache or engine once, and tell two apart"
+          + " with withTags");
+    }
     Source s = source;
     FunctionCounter.builder(HITS, s, src -> src.stats().get().hits())
         .tags(tags).description("operations that found their file's descriptor cached")

@@ -5,6 +5,7 @@ import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
@@ -220,6 +221,22 @@ class VirtualFileMetricsTest {
           .isEmpty();
       assertThat(registry.get(VirtualFileMetrics.OPERATIONS).tags("cache", "second", "op", "size")
           .timer().count()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aSecondBindingWithTheSameTags_isRefused_andCountsNothingTwice() throws IOException {
+    try (OpenFileCache cache = OpenFileCache.create(4);
+        VirtualFile a = VirtualFile.open(dir.resolve("a"), cache, CREATE, READ, WRITE)) {
+      new VirtualFileMetrics(cache).bindTo(registry);
+      assertThatThrownBy(() -> new VirtualFileMetrics(cache).bindTo(registry))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("bound to this registry already");
+      new VirtualFileMetrics(cache).withTags(Tags.of("cache", "other")).bindTo(registry);
+      a.size();
+      assertThat(registry.get(VirtualFileMetrics.OPERATIONS).tag("op", "size").tags(Tags.empty())
+          .timers()).extracting(Timer::count).contains(1L);
+      assertThat(registry.find(VirtualFileMetrics.OPERATIONS).tags("op", "size").timers())
+          .extracting(Timer::count).containsOnly(1L);
     }
   }
 
