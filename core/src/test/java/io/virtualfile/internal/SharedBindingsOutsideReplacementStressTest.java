@@ -32,8 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Shared bindings race with closes, evictions, library overwrites and replacements from outside the
  * library ({@code Files.move}, delete + link), on a cache of two slots, with a few paths opened, read
- * and closed by several readers. Every file holds {@link #SIZE} bytes, all the same 8-byte version;
- * each path has one writer, so its versions only grow. It checks:
+ * and closed by several readers. Besides crash-safe overwrites, the library renames files through
+ * {@link OpenFileRegistry#rename} with a rename step that is slow before and after its system call, so
+ * that opens and reopens meet each step of a rename (announced, renamed, notified). Every file holds
+ * {@link #SIZE} bytes, all the same 8-byte version; each path has one writer, so its versions only
+ * grow. It checks:
  * <ul>
  *   <li>a handle whose life (from before its open to its failure) overlapped no outside replacement of
  *       its path never fails with {@link FileReplacedException} or {@link NoSuchFileException}, at its
