@@ -70,12 +70,16 @@ public final class OpenFileRegistry {
   }
 
   /**
-   * Registers {@code file} under its path's lock: see the class comment.
+   * Registers {@code file} under its path's lock: see the class comment. Only a wait for the lock is
+   * interruptible: a caller whose interrupt status is set registers if no rename is under way.
    *
    * @throws InterruptedIOException if interrupted while a rename of the path runs (nothing registered)
    */
   static void register(FileBinding<?> file) throws InterruptedIOException {
-    ReentrantLock lock = lock(file.registryKey, "open");
+    ReentrantLock lock = lockOf(file.registryKey);
+    if (!lock.tryLock()) {
+      lock = lock(file.registryKey, "open");
+    }
     try {
       OPEN.compute(file.registryKey, (k, set) -> {
         Set<FileBinding<?>> s = set == null ? ConcurrentHashMap.newKeySet() : set;
