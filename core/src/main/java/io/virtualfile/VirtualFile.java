@@ -68,9 +68,19 @@ import java.util.Set;
  *       operations already in flight finish on the old file, and the overwrite waits for them;</li>
  *   <li>if the path was replaced or deleted by anything else, the next reopen fails with {@link
  *       FileReplacedException} instead of using another file. While the descriptor stays cached, the
- *       handle keeps reading the file it opened: an outside replacement is noticed only at a reopen.</li>
+ *       handle keeps reading the file it opened: an outside replacement is noticed only at a reopen.
+ *       A handle opened after the outside replacement finished opens (or shares the descriptor of) the
+ *       new file and is not refused; one open while it ran may be.</li>
  * </ul>
- * Paths are compared absolute and normalized; an overwrite through a symbolic link or another hard link
+ * A file key is an inode number, which file systems reuse once its file is gone (ext4 at once), so
+ * the check is not exact against outside replacements: a file that replaced the handle's file from
+ * outside after that file was gone (deleted, and its descriptor evicted) and took its number passes for
+ * it; and, where handles share a descriptor (see {@link OpenFileCache}), an open that overlapped two
+ * outside replacements of its path may be joined later by handles that then read the file it opened,
+ * until its descriptor is dropped. Replace files through this library to be exact. An open that starts
+ * while this library renames over its path waits for that rename (a system call) to finish.
+ *
+ * <p>Paths are compared absolute and normalized; an overwrite through a symbolic link or another hard link
  * does not reach handles opened under another name. Where the file system has no file keys, identity
  * is not checked.
  *

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 
 /**
  * One file's binding to a {@link ClockCache}, shared by the handles ({@link CachedFile}) of that file
@@ -42,8 +43,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * since. A reopen that finds another identity at the path, or no file, fails with {@link
  * FileReplacedException} rather than use another file. {@link OpenFileRegistry} announces each library
  * overwrite, one at a time per path, in rename order: before the rename ({@link #expectReplacement}),
- * after it ({@link #replaced}) or on failure ({@link #replacementFailed}). Where the file system gives
- * no file key, identity is not checked and bindings are not shared.
+ * after it ({@link #replaced}) or on failure ({@link #replacementFailed}). A binding registers (before
+ * its first open) only while no rename of its path is under way, so it hears all of a rename's
+ * notifications or none of them; see {@link OpenFileRegistry}. The first open's adoption of its
+ * identity and the notifications change the identity by compare-and-set, so none undoes another. Where
+ * the file system gives no file key, identity is not checked and bindings are not shared.
  *
  * <h2>Races with replacement and death</h2>
  * A reopen (or the first open) may open the old file just before a replacement's rename and bind it
@@ -137,20 +141,31 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
    */
   private volatile long boundAt;
 
-  /** Written by the first open (once) and by {@link OpenFileRegistry} under the path's lock. */
+  /**
+   * Changed only by {@link #updateIdentity}: the first open's adoption runs concurrently with the
+   * notifications of a rename that started after the registration, and neither may undo the other (a
+   * lost adoption would leave no current identity, which accepts any file).
+   */
   private volatile Identity identity = Identity.UNKNOWN;
 
   /** Library replacements of the path seen by this binding; see the class comment. */
   private volatile long replacements;
 
-  /** A new binding with one handle, registered, not yet opened or listed. */
-  FileBinding(ClockCache<C> cache, Path path, CachedFile.Opener<C> reopener, Object shareKey) {
+  /**
+   * A new binding with one handle, registered, not yet opened or listed.
+   *
+   * @throws InterruptedIOException if interrupted while a rename of the path runs (see {@link
+   *     OpenFileRegistry}); nothing is registered
+   */
+  FileBinding(ClockCache<C> cache, Path path, CachedFile.Opener<C> reopener, Object shareKey)
+      throws InterruptedIOException {
     this.cache = cache;
     this.path = path;
     this.reopener = reopener;
     this.shareKey = shareKey;
     this.registryKey = OpenFileRegistry.key(path);
-    // Registered before the open, so that a library overwrite whose rename races with it is told.
+    // Registered before the open, so that a library overwrite whose rename races with it is told; and
+    // not during a rename, so that it is told all of that rename or none (see OpenFileRegistry).
     OpenFileRegistry.register(this);
   }
 
@@ -163,9 +178,14 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
    * for its file's; a rename by another process between the two would make the binding name a file
    * its descriptor does not read. For the binding's own handle that is harmless (it reads the file it
    * opened), but other handles must not join it: so it is listed only if the path named the same file
-   * just before the open ({@code keyBefore}) and just after. The descriptor holds its inode, so the
-   * number cannot have been reused in between; only a file renamed away and back during the open could
-   * pass.
+   * just before the open ({@code keyBefore}) and just after. What this cannot tell apart: the
+   * descriptor holds the number of the file it opened, but not that of the file {@code keyBefore}
+   * named; if that file was replaced and freed before the open, and the file opened was then replaced
+   * from outside this library by one that took the freed number (ext4 reuses numbers at once), both
+   * stats agree and the binding is listed under a number its descriptor does not read, so handles that
+   * join it read the file it opened until its descriptor is dropped. (A library overwrite during the
+   * open is announced, and the open redone.) So it takes an outside replacement during an open, and a
+   * reused number; a file renamed away and back during the open passes as well.
    *
    * @param keyBefore the identity the path named just before the open, or null if unknown
    * @return the attributes of the file opened, read by path just after the open
@@ -208,9 +228,14 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
    * current identity: ours fills it, and the announcement's pending one stays.
    */
   private void adoptFirstIdentity(Object key) {
+    updateIdentity(id -> id.current != null ? id : new Identity(key, id.pending));
+  }
+
+  /** Replaces the identity by {@code change} of it, atomically: see {@link #identity}. */
+  private void updateIdentity(UnaryOperator<Identity> change) {
     for (;;) {
       Identity id = identity;
-      if (id.current != null || IDENTITY.compareAndSet(this, id, new Identity(key, id.pending))) {
+      if (IDENTITY.compareAndSet(this, id, change.apply(id))) {
         return;
       }
     }
@@ -490,13 +515,12 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
 
   /** By {@link OpenFileRegistry#rename}, under the path's lock: a rename to {@code newKey} is starting. */
   void expectReplacement(Object newKey) {
-    Identity id = identity;
-    identity = new Identity(id.current, newKey);
+    updateIdentity(id -> new Identity(id.current, newKey));
   }
 
   /** By {@link OpenFileRegistry#rename}, under the path's lock: the announced rename failed. */
   void replacementFailed() {
-    identity = new Identity(identity.current, null);
+    updateIdentity(id -> new Identity(id.current, null));
   }
 
   /**
@@ -508,8 +532,7 @@ final class FileBinding<C extends Closeable> implements ClockCache.Owner {
     // First: a reopen that finds its stat rejected by the new identity, or that bound before we read
     // the binding, then sees the count moved and opens again. See the class comment.
     REPLACEMENTS.getAndAdd(this, 1L);
-    Identity id = identity;
-    identity = new Identity(newKey != null ? newKey : id.current, null);
+    updateIdentity(id -> new Identity(newKey != null ? newKey : id.current, null));
     dropBinding();
   }
 

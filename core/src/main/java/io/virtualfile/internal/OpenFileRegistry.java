@@ -22,16 +22,28 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <h2>Concurrency</h2>
  * Renames of one path are serialized by the path's lock (one of {@link #LOCKS}, chosen by the path's
- * hash). Invariant: while a path's lock is held, no other library rename of that path, and no {@link
- * #deleteIfSame} of it, runs; so the handles of a path learn of its replacements one at a time and in
- * the order the renames took effect, and a handle's identity always names the file the path holds (or,
- * during a rename, the file it is about to hold). The lock is held for the rename syscall and the
- * notifications only; the notifications never wait (see {@link FileBinding#replaced}).
+ * hash). Invariant: while a path's lock is held, no other library rename of that path, no {@link
+ * #deleteIfSame} of it and no registration of a binding of it runs; so the handles of a path learn of
+ * its replacements one at a time and in the order the renames took effect, and a handle's identity
+ * always names the file the path holds (or, during a rename, the file it is about to hold), unless a
+ * file was replaced from outside this library. The lock is held for the rename syscall and the
+ * notifications, a registration, or a {@link #deleteIfSame}; the notifications never wait (see {@link
+ * FileBinding#replaced}).
+ *
+ * <h2>Registration</h2>
+ * A binding registers before its first open, under its path's lock, and is removed when it dies (see
+ * {@link FileBinding}; a handle that becomes unreachable unclosed is closed by its cleaner). Invariant:
+ * a binding is registered only while no rename of its path is under way, so of each rename it hears
+ * either every step (it registered before: its open and the rename may race, and the notifications
+ * settle that) or none (it registered after the rename's notifications: its open finds the new file).
+ * A binding that registered between a rename's announcement and its rename would accept neither the
+ * file it opened before the rename nor the new one after it, until told that the rename completed, so
+ * a reopen in that gap would refuse the new file as if it had been replaced from outside. The price:
+ * a first open waits while a rename of its path (or of a path that shares its lock) runs, which is a
+ * rename system call and the notifications.
  *
  * <p>Paths are compared absolute and normalized; a file reached through a symbolic link or a hard link
- * under another name is a different entry. Bindings are registered before their first open and removed
- * when they die (see {@link FileBinding}; a handle that becomes unreachable unclosed is closed by its
- * cleaner). Thread-safe.
+ * under another name is a different entry. Thread-safe.
  */
 public final class OpenFileRegistry {
   private static final ConcurrentHashMap<Path, Set<FileBinding<?>>> OPEN = new ConcurrentHashMap<>();
@@ -57,12 +69,31 @@ public final class OpenFileRegistry {
     return path.toAbsolutePath().normalize();
   }
 
-  static void register(FileBinding<?> file) {
-    OPEN.compute(file.registryKey, (k, set) -> {
-      Set<FileBinding<?>> s = set == null ? ConcurrentHashMap.newKeySet() : set;
-      s.add(file);
-      return s;
-    });
+  /**
+   * Registers {@code file} under its path's lock: see the class comment. Only a wait for the lock is
+   * interruptible: a caller whose interrupt status is set registers if no rename is under way.
+   *
+   * @throws InterruptedIOException if interrupted while a rename of the path runs (nothing registered)
+   */
+  static void register(FileBinding<?> file) throws InterruptedIOException {
+    ReentrantLock lock = lockOf(file.registryKey);
+    if (!lock.tryLock()) {
+      lock = lock(file.registryKey, "open");
+    }
+    try {
+      OPEN.compute(file.registryKey, (k, set) -> {
+        Set<FileBinding<?>> s = set == null ? ConcurrentHashMap.newKeySet() : set;
+        s.add(file);
+        return s;
+      });
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Whether a thread waits for the lock of {@code path} (to open it, or to rename over it): for tests. */
+  static boolean lockWaitedFor(Path path) {
+    return lockOf(key(path)).hasQueuedThreads();
   }
 
   static void unregister(FileBinding<?> file) {
