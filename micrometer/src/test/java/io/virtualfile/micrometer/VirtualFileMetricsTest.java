@@ -161,7 +161,7 @@ class VirtualFileMetricsTest {
       assertThat(operationCounts()).containsExactlyInAnyOrderEntriesOf(Map.of(
           "open success", 1L, "write success", 1L, "read success", 1L, "close success", 1L));
       assertThat(registry.get(VirtualFileMetrics.BYTES_READ).counter().count()).isEqualTo(3);
-      // A racy snapshot: the task that signalled the close may still be counted for a moment.
+      // A racy snapshot: a task queued after the close was signalled may still be counted for a moment.
       long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
       while (registry.get(VirtualFileMetrics.QUEUED).gauge().value() != 0
           && System.nanoTime() < deadline) {
