@@ -508,7 +508,12 @@ public final class AsyncFileIo implements AutoCloseable {
     return cache;
   }
 
-  /** The IO threads, for operations that start there (a miss's reopen, and the blocking calls). */
+  /** The engine, which starts reads and writes of cached files ({@link IoEngine#start}). */
+  IoEngine ioEngine() {
+    return engine;
+  }
+
+  /** The IO threads, for operations that start there (opens and the blocking calls). */
   Executor ioThreads() {
     return ioExecutor;
   }
