@@ -1,12 +1,12 @@
 package io.virtualfile.reactive;
 
+import io.virtualfile.FileClosedException;
 import io.virtualfile.FileIoListener;
 import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.Events;
 import io.virtualfile.internal.Slot;
 import io.virtualfile.reactive.spi.EngineChannel;
 import io.virtualfile.reactive.spi.CachedIo;
-import io.virtualfile.reactive.spi.IoEngine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -21,8 +21,9 @@ import reactor.core.publisher.Operators;
  * write: one object is the subscription, the work given to the engine ({@link CachedIo}) and the holder
  * of the pin.
  *
- * <p>On subscription the arguments are checked (a failure is signalled, never thrown), then the call is
- * handed to the engine ({@link IoEngine#start}), which pins the channel where the transfer then starts
+ * <p>On subscription the arguments are checked, and a closed handle or engine refused (a failure is
+ * signalled, never thrown); then the call is handed to the engine ({@link
+ * io.virtualfile.reactive.spi.IoEngine#start}), which pins the channel where the transfer then starts
  * at once: the thread engine in the IO task that makes it (a hit submitted from an IO thread runs next
  * on that thread, no hand-off; a miss reopens in that same task), the io_uring engine on the subscribing
  * thread for a hit and on an IO thread for a miss. A pin is never held by a task waiting in the IO
@@ -46,8 +47,7 @@ import reactor.core.publisher.Operators;
  */
 final class PinnedChannelCall extends Mono<Integer> implements Scannable {
   private final CachedFile<EngineChannel> file;
-  private final Events events;
-  private final IoEngine engine;
+  private final AsyncFileIo io;
   private final Runnable check;
   private final ByteBuffer buffer;
   private final int start;
@@ -64,18 +64,17 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
    * @param discardAs what goes to the discard hook after a cancel (the caller's own buffer)
    */
   static Mono<Integer> of(
-      CachedFile<EngineChannel> file, Events events, IoEngine engine, Runnable check,
+      CachedFile<EngineChannel> file, AsyncFileIo io, Runnable check,
       ByteBuffer buffer, int start, int limit, long position, boolean write, ByteBuffer discardAs) {
     return onAssembly(new PinnedChannelCall(
-        file, events, engine, check, buffer, start, limit, position, write, discardAs));
+        file, io, check, buffer, start, limit, position, write, discardAs));
   }
 
   private PinnedChannelCall(
-      CachedFile<EngineChannel> file, Events events, IoEngine engine, Runnable check,
+      CachedFile<EngineChannel> file, AsyncFileIo io, Runnable check,
       ByteBuffer buffer, int start, int limit, long position, boolean write, ByteBuffer discardAs) {
     this.file = file;
-    this.events = events;
-    this.engine = engine;
+    this.io = io;
     this.check = check;
     this.buffer = buffer;
     this.start = start;
@@ -148,12 +147,21 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
     }
 
     void start() {
-      FileIoListener l = call.events.listener();
+      FileIoListener l = call.io.events().listener();
       if (l != Events.NONE) {
         listener = l;
         startNanos = System.nanoTime();
       }
-      call.engine.start(this);
+      try { // refused before the hand-off, like every operation of a closed handle or engine
+        call.file.ensureOpen();
+        if (call.io.isClosed()) {
+          throw call.io.closedError();
+        }
+      } catch (FileClosedException e) {
+        failed(e);
+        return;
+      }
+      call.io.ioEngine().start(this);
     }
 
     @Override
