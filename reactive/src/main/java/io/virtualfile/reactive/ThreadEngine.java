@@ -65,13 +65,7 @@ final class ThreadEngine implements IoEngine {
   }
 
   private static void pinAndTransfer(CachedIo io) {
-    EngineChannel channel;
-    try {
-      channel = io.pin(true);
-    } catch (Throwable t) {
-      io.failed(t);
-      return;
-    }
+    EngineChannel channel = CachedIo.pinOnIoThread(io);
     if (channel == null) {
       return;
     }

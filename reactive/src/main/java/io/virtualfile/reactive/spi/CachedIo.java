@@ -36,6 +36,20 @@ public interface CachedIo {
    */
   EngineChannel pin(boolean reopen) throws Exception;
 
+  /**
+   * On an IO thread: {@link #pin} with {@code reopen}, a failure passed to {@link #failed}.
+   *
+   * @return the pinned channel, or {@code null} when the work is over (then nothing more may be called)
+   */
+  static EngineChannel pinOnIoThread(CachedIo io) {
+    try {
+      return io.pin(true);
+    } catch (Throwable t) {
+      io.failed(t);
+      return null;
+    }
+  }
+
   /** The buffer of the next transfer: its bytes between position and limit. */
   ByteBuffer buffer();
 

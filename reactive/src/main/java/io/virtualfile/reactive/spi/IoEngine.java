@@ -51,13 +51,7 @@ public interface IoEngine {
     }
     try {
       ioThreads().execute(() -> {
-        EngineChannel reopened;
-        try {
-          reopened = io.pin(true);
-        } catch (Throwable t) {
-          io.failed(t);
-          return;
-        }
+        EngineChannel reopened = CachedIo.pinOnIoThread(io);
         if (reopened != null) {
           ChainedTransfers.start(reopened, io);
         }
