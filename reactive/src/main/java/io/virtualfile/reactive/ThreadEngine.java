@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
  * The engine that runs on every JDK: each read or write is a task on the IO threads (an {@link
  * io.virtualfile.reactive.internal.IoThreadPool}, which adds threads while tasks block in the kernel)
  * that makes the positional {@link FileChannel} call and then calls the completion, on that thread.
+ * A read or write of a cached file ({@link #start}) takes its pin in that same task, just before.
  *
  * <p>Interrupts: the IO threads belong to the engine, and a {@link FileChannel} closes itself when a
  * thread blocked in it is interrupted. One channel serves many handles, so an interrupt (from user code

@@ -19,7 +19,9 @@ import java.nio.ByteBuffer;
  * {@link #buffer()}'s position and limit at {@link #position()}; after each, {@link #transferred}
  * says whether to make another. Exactly one of {@link #transferred} returning {@code false} and
  * {@link #failed} ends the work, once; neither is called if {@link #pin} returned {@code null} with
- * {@code reopen}.
+ * {@code reopen}. They are called where the transfer's outcome is known (an IO thread, or the thread
+ * of the engine that completed it), and {@link #failed} also on the thread that called {@link
+ * IoEngine#start} if the work failed there (its pin, or the hand-off to an IO thread).
  */
 public interface CachedIo {
   /**
