@@ -50,10 +50,20 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>When every slot is pinned</h2>
  * After two full turns without a victim, the miss parks and retries with back-off for at most {@link
  * #pinWait()}, then fails with an {@link IOException} that says so. An interrupt ends the wait at once
- * with an {@link InterruptedIOException} (the interrupt status stays set). It never deadlocks: no caller of this
- * class holds a pin while it waits for a slot (a pin lasts for one operation on one file, and a handle
- * takes its pin only after its miss is served), so the pins that block a waiter are all on operations
- * that finish without it.
+ * with an {@link InterruptedIOException} (the interrupt status stays set). Waiting is not fair: a miss
+ * may lose a freed slot to another.
+ *
+ * <p><b>Liveness.</b> The wait ends with a slot once one slot's pins are all released, so it is live
+ * exactly when every pin is released without a waiting miss being served first. The callers keep two
+ * rules for that. First, nobody holds a pin while it waits for a slot (a pin lasts for one operation on
+ * one file, and a handle takes its pin only after its miss is served). Second, nobody holds a pin while
+ * its operation waits for a thread that a waiting miss may occupy: the pin is taken where the operation
+ * then runs at once. The blocking {@code VirtualFile} pins and makes its call on the caller's thread;
+ * the reactive engine pins in the IO task that makes the call, or hands the call to a thread that never
+ * waits here (its {@code CachedIo} rule). An operation that pinned and then queued behind misses on a
+ * bounded pool would break the second rule: once misses fill the pool, nobody unpins, and they all
+ * fail after {@link #pinWait()}. Within the rules a wait fails only if the operations in flight hold
+ * every slot that long themselves (a device that hangs, say).
  *
  * <h2>Events</h2>
  * {@link #events()} are told each eviction (the close of the evicted descriptor) and each wait for a

@@ -46,7 +46,12 @@ import reactor.core.scheduler.Schedulers;
  *       clock cache as core's {@link io.virtualfile.OpenFileCache} (see its Javadoc for what the bound
  *       means, for the wait when every entry is pinned by an operation in flight, and for which handles
  *       share one open file: handles of one path with the same options do, and their file stays open in
- *       the cache after the last closes, so that the next open of the path costs a {@code stat}).</li>
+ *       the cache after the last closes, so that the next open of the path costs a {@code stat}).
+ *       <b>Liveness:</b> a read or write pins its file's entry only where its transfer then runs at
+ *       once (the thread engine in the IO task that makes it; io_uring on its ring, whose thread never
+ *       waits for an entry), never while it waits for an IO thread. So any number of operations may be
+ *       in flight on a cache of any size: misses that wait for an entry on every IO thread wait only
+ *       for transfers that are running, and each gets an entry as they finish.</li>
  *   <li><b>Where the steps that block run.</b> Opening and reopening files, {@code force}, {@code
  *       size}, {@code truncate} and {@code close} run on the IO threads, as part of the operation they
  *       belong to. The overwrite's steps (create, fsync, rename, directory fsync) run on {@link
@@ -248,7 +253,9 @@ public final class AsyncFileIo implements AutoCloseable {
 
     /**
      * How long a reopen waits for a channel slot when every slot is pinned by operations in flight,
-     * before it fails (default 10 seconds).
+     * before it fails (default 10 seconds). However many operations are in flight, the pins are all on
+     * reads and writes that are running (see the class comment), so a wait ends as they finish; it
+     * runs out only if the operations in flight themselves hold every slot this long.
      */
     public Builder pinWait(Duration wait) {
       Objects.requireNonNull(wait, "wait");
@@ -508,7 +515,12 @@ public final class AsyncFileIo implements AutoCloseable {
     return cache;
   }
 
-  /** The IO threads, for operations that start there (a miss's reopen, and the blocking calls). */
+  /** The engine, which starts reads and writes of cached files ({@link IoEngine#start}). */
+  IoEngine ioEngine() {
+    return engine;
+  }
+
+  /** The IO threads, for operations that start there (opens and the blocking calls). */
   Executor ioThreads() {
     return ioExecutor;
   }

@@ -221,7 +221,7 @@ public final class AsyncVirtualFile {
     int start = buf == null ? 0 : buf.position();
     int limit = buf == null ? 0 : buf.limit();
     return PinnedChannelCall.of(
-        file, io.events(), io.ioThreads(), check, buf, start, limit, position, write, buf);
+        file, io, check, buf, start, limit, position, write, buf);
   }
 
   /**
@@ -277,7 +277,7 @@ public final class AsyncVirtualFile {
     if (!view.hasRemaining()) {
       return Mono.empty();
     }
-    Mono<Integer> call = PinnedChannelCall.of(file, io.events(), io.ioThreads(), () -> {}, view,
+    Mono<Integer> call = PinnedChannelCall.of(file, io, () -> {}, view,
         view.position(), view.limit(), position, write, owner);
     return call.flatMap(n -> n < 0
         ? Mono.error(OpenOptions.endOfFile(path(), start, position, view.remaining()))

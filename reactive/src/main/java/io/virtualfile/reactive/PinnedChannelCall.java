@@ -1,13 +1,14 @@
 package io.virtualfile.reactive;
 
+import io.virtualfile.FileClosedException;
 import io.virtualfile.FileIoListener;
 import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.Events;
 import io.virtualfile.internal.Slot;
 import io.virtualfile.reactive.spi.EngineChannel;
-import io.virtualfile.reactive.spi.IoCompletion;
+import io.virtualfile.reactive.spi.CachedIo;
+import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import reactor.core.CoreSubscriber;
 import reactor.core.Scannable;
@@ -17,12 +18,16 @@ import reactor.core.publisher.Operators;
 /**
  * One positional read or write on a pinned channel of a virtual file, as a {@code Mono}. A hand-written
  * operator rather than {@code Mono.create}, because it sits on the hot path of every positional read and
- * write: one object is the subscription, the completion handler and the holder of the pin.
+ * write: one object is the subscription, the work given to the engine ({@link CachedIo}) and the holder
+ * of the pin.
  *
- * <p>On subscription the arguments are checked (a failure is signalled, never thrown), then the channel
- * is pinned and the call started. A cache hit does that on the subscribing thread with one CAS and a task
- * submission; a miss hands the whole operation to an IO thread, which reopens the file, starts the call
- * and, since the call's own task is then submitted from that IO thread, runs it next: one hand-off.
+ * <p>On subscription the arguments are checked, and a closed handle or engine refused (a failure is
+ * signalled, never thrown); then the call is handed to the engine ({@link
+ * io.virtualfile.reactive.spi.IoEngine#start}), which pins the channel where the transfer then starts
+ * at once: the thread engine in the IO task that makes it (a hit submitted from an IO thread runs next
+ * on that thread, no hand-off; a miss reopens in that same task), the io_uring engine on the subscribing
+ * thread for a hit and on an IO thread for a miss. A pin is never held by a task waiting in the IO
+ * threads' queue (see {@link CachedIo} for why that could stall).
  *
  * <h2>The buffer</h2>
  * Each subscription works on the region {@code [start, limit)} of the buffer that was fixed when the
@@ -33,17 +38,16 @@ import reactor.core.publisher.Operators;
  * once if the call never started, else when the call completes).
  *
  * <h2>Pins</h2>
- * The pin is released exactly once, by whichever of these runs (only one can): the call's {@code
- * completed}, its {@code failed}, or the synchronous throw of starting it. Cancellation does
- * <em>not</em> release it: the channel may not be closed while the engine still works on it, and the
- * engine always calls the completion, so the pin is never leaked. See {@link Run} for the exactly-once rules.
+ * The pin is released exactly once, by the call's outcome ({@code transferred} or {@code failed}; the
+ * engine calls exactly one). Cancellation does <em>not</em> release it: the channel may not be closed
+ * while the engine still works on it, and the engine always delivers the outcome, so the pin is never
+ * leaked. See {@link Run} for the exactly-once rules.
  *
  * <p>Made by {@link #of}, through Reactor's assembly hooks; {@link Scannable} as an asynchronous source.
  */
 final class PinnedChannelCall extends Mono<Integer> implements Scannable {
   private final CachedFile<EngineChannel> file;
-  private final Events events;
-  private final Executor ioThreads;
+  private final AsyncFileIo io;
   private final Runnable check;
   private final ByteBuffer buffer;
   private final int start;
@@ -60,18 +64,17 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
    * @param discardAs what goes to the discard hook after a cancel (the caller's own buffer)
    */
   static Mono<Integer> of(
-      CachedFile<EngineChannel> file, Events events, Executor ioThreads, Runnable check,
+      CachedFile<EngineChannel> file, AsyncFileIo io, Runnable check,
       ByteBuffer buffer, int start, int limit, long position, boolean write, ByteBuffer discardAs) {
     return onAssembly(new PinnedChannelCall(
-        file, events, ioThreads, check, buffer, start, limit, position, write, discardAs));
+        file, io, check, buffer, start, limit, position, write, discardAs));
   }
 
   private PinnedChannelCall(
-      CachedFile<EngineChannel> file, Events events, Executor ioThreads, Runnable check,
+      CachedFile<EngineChannel> file, AsyncFileIo io, Runnable check,
       ByteBuffer buffer, int start, int limit, long position, boolean write, ByteBuffer discardAs) {
     this.file = file;
-    this.events = events;
-    this.ioThreads = ioThreads;
+    this.io = io;
     this.check = check;
     this.buffer = buffer;
     this.start = start;
@@ -100,15 +103,14 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
   }
 
   /**
-   * The subscription, completion handler and pin holder of one call. Delivery is exactly-once by
-   * {@link OneValueSubscription}. {@link #io} makes the buffer's release exactly-once: {@link
-   * #NOT_STARTED} moves to {@link #STARTED} (by the call's start) or {@link #ABANDONED} (by a cancel
-   * first), and {@link #STARTED} to {@link #FINISHED}; the buffer is discarded by whoever sees both the
-   * cancel and an IO state in which the kernel is done with it ({@link #released} guards the rare case
-   * of both sides seeing it).
+   * The subscription, the work given to the engine and the pin holder of one call. Delivery is
+   * exactly-once by {@link OneValueSubscription}. {@link #io} makes the buffer's release exactly-once:
+   * {@link #NOT_STARTED} moves to {@link #STARTED} (by the pin) or {@link #ABANDONED} (by a cancel
+   * first), and to {@link #FINISHED} when the call ends; the buffer is discarded by whoever sees both
+   * the cancel and an IO state in which the kernel is done with it ({@link #released} guards the rare
+   * case of both sides seeing it).
    */
-  private static final class Run extends OneValueSubscription<Integer>
-      implements IoCompletion {
+  private static final class Run extends OneValueSubscription<Integer> implements CachedIo {
     private static final int NOT_STARTED = 0;
     private static final int STARTED = 1;
     private static final int FINISHED = 2;
@@ -123,8 +125,13 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
     private volatile int io;
     private volatile int released;
 
-    /** The pin to release; written before the call starts, read by the handler. */
+    /**
+     * The pin to release, and this subscription's view of the buffer; written by {@link #pin} before
+     * the engine starts the transfer, read by the transfer and its outcome (the engine orders them).
+     */
     private Slot<EngineChannel> slot;
+
+    private ByteBuffer view;
 
     /**
      * Told the outcome, and when the call started; read once by {@link #start()}, before any path that
@@ -140,77 +147,66 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
     }
 
     void start() {
-      FileIoListener l = call.events.listener();
+      FileIoListener l = call.io.events().listener();
       if (l != Events.NONE) {
         listener = l;
         startNanos = System.nanoTime();
       }
-      Slot<EngineChannel> hit;
-      try {
-        hit = call.file.tryPinCached();
-      } catch (Throwable t) {
-        failBeforeIo(t);
+      try { // refused before the hand-off, like every operation of a closed handle or engine
+        call.file.ensureOpen();
+        if (call.io.isClosed()) {
+          throw call.io.closedError();
+        }
+      } catch (FileClosedException e) {
+        failed(e);
         return;
       }
-      if (hit != null) {
-        begin(hit);
-        return;
-      }
-      try {
-        call.ioThreads.execute(this::reopenThenBegin);
-      } catch (Throwable t) { // rejected: the engine is closed
-        failBeforeIo(t);
-      }
+      call.io.ioEngine().start(this);
     }
 
-    /** Reports and signals a failure before the call got its pin. */
-    private void failBeforeIo(Throwable t) {
-      Events.operation(listener, operation(), startNanos, 0, t);
-      fail(t);
+    @Override
+    public EngineChannel pin(boolean reopen) throws IOException {
+      if (isCancelled()) {
+        return null; // the buffer was released by cancel(): IO never starts
+      }
+      Slot<EngineChannel> pinned = call.file.tryPinCached();
+      if (pinned == null) {
+        if (!reopen) {
+          return null;
+        }
+        pinned = call.file.pin();
+      }
+      if (!IO.compareAndSet(this, NOT_STARTED, STARTED)) { // cancelled first: the buffer is released
+        pinned.unpin();
+        return null;
+      }
+      slot = pinned;
+      ByteBuffer v = call.buffer.duplicate();
+      v.limit(call.limit).position(call.start);
+      view = v;
+      return pinned.channel();
+    }
+
+    @Override
+    public ByteBuffer buffer() {
+      return view;
+    }
+
+    @Override
+    public long position() {
+      return call.position;
+    }
+
+    @Override
+    public boolean isWrite() {
+      return call.write;
     }
 
     private FileIoListener.Operation operation() {
       return call.write ? FileIoListener.Operation.WRITE : FileIoListener.Operation.READ;
     }
 
-    /** On an IO thread: reopens the file (a miss), then starts the call, unless cancelled first. */
-    private void reopenThenBegin() {
-      if (isCancelled()) {
-        return; // the buffer was released by cancel(): IO never started
-      }
-      Slot<EngineChannel> pinned;
-      try {
-        pinned = call.file.pin();
-      } catch (Throwable t) {
-        failBeforeIo(t);
-        return;
-      }
-      begin(pinned);
-    }
-
-    private void begin(Slot<EngineChannel> pinned) {
-      if (!IO.compareAndSet(this, NOT_STARTED, STARTED)) { // cancelled first: the buffer is released
-        pinned.unpin();
-        return;
-      }
-      slot = pinned;
-      ByteBuffer view = call.buffer.duplicate();
-      view.limit(call.limit).position(call.start);
-      try {
-        if (call.write) {
-          pinned.channel().write(view, call.position, this);
-        } else {
-          pinned.channel().read(view, call.position, this);
-        }
-      } catch (Throwable t) { // read-only buffer, non-writable channel, rejected task, ...
-        pinned.unpin();
-        ioFinished();
-        Events.operation(listener, operation(), startNanos, 0, t);
-        fail(t);
-      }
-    }
-
-    /** The kernel is done with the buffer; release it if the subscriber is gone. */
+    /** The kernel is done with the buffer (or never got it); release it if the subscriber is gone. */
     private void ioFinished() {
       io = FINISHED;
       if (isCancelled()) {
@@ -224,17 +220,23 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
       }
     }
 
+    /** One transfer is the whole call. */
     @Override
-    public void completed(int result) {
+    public boolean transferred(int result) {
       slot.unpin();
       ioFinished();
       Events.operation(listener, operation(), startNanos, result, null);
       complete(result);
+      return false;
     }
 
+    /** The transfer failed, or the call could not start (then no pin is held). */
     @Override
     public void failed(Throwable error) {
-      slot.unpin();
+      Slot<EngineChannel> s = slot;
+      if (s != null) {
+        s.unpin();
+      }
       ioFinished();
       Events.operation(listener, operation(), startNanos, 0, error);
       fail(error);
@@ -255,7 +257,7 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
 
     @Override
     void cancelled() {
-      // Either the call never starts now, or it has finished, or its completion releases the buffer.
+      // Either the call never starts now, or it has finished, or its outcome releases the buffer.
       if (IO.compareAndSet(this, NOT_STARTED, ABANDONED) || io == FINISHED) {
         releaseBuffer();
       }

@@ -6,7 +6,7 @@ import io.virtualfile.internal.Events;
 import io.virtualfile.internal.OpenOptions;
 import io.virtualfile.internal.Slot;
 import io.virtualfile.reactive.spi.EngineChannel;
-import io.virtualfile.reactive.spi.IoCompletion;
+import io.virtualfile.reactive.spi.CachedIo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -22,11 +22,14 @@ import reactor.core.publisher.Operators;
  * it is one object rather than a chain of operators: the subscription, the completion of each read,
  * and the owner of the handle and its pin.
  *
- * <p>On the IO thread: the handle is opened ({@link CachedFile#open}: it joins the file's cached
- * descriptor when there is one, and reads the file's size with its identity), pinned, and the reads
- * started; each read completes on
- * an IO thread (the thread engine runs it next on the same thread) and starts the next until the buffer
- * is full. Then the pin is released, the handle closed and the buffer emitted, on that thread.
+ * <p>The work goes to the engine ({@link io.virtualfile.reactive.spi.IoEngine#start}), which calls
+ * {@code pin} on an IO thread: the handle is opened ({@link CachedFile#open}: it joins the file's cached
+ * descriptor when there is one, and reads the file's size with its identity) and pinned. The reads then
+ * follow one another on that one descriptor until the buffer is full (the thread engine makes them all
+ * in that same task; the io_uring engine starts each from the completion of the one before, on its
+ * ring's thread). Then the pin is released, the handle closed and the buffer emitted, on that thread.
+ * Holding the pin across the reads is what makes the result one file's bytes, even if a library
+ * overwrite replaces the file meanwhile.
  *
  * <p>A cancel stops the work at the next step; a read in flight completes first, and the buffer read
  * so far then goes to the discard hook. The handle is closed on every path, exactly once, by the step that ends the
@@ -59,19 +62,15 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
   public void subscribe(CoreSubscriber<? super ByteBuffer> actual) {
     Run run = new Run(actual, this);
     actual.onSubscribe(run);
-    try {
-      io.ioThreads().execute(run::start);
-    } catch (RuntimeException rejected) { // the engine was closed meanwhile
-      run.fail(rejected);
-    }
+    io.ioEngine().start(run); // a rejection (the engine was closed meanwhile) comes to run.failed
   }
 
   /**
-   * One read of one file. Its fields are written and read only by the steps of the work, which run one
-   * after another (each read's completion starts the next step), so they need no synchronization of
-   * their own beyond the hand-over the engine makes between a read's start and its completion.
+   * One read of one file: the subscription and the work given to the engine. Its fields are written and
+   * read only by the steps of the work, which run one after another (the engine orders each transfer
+   * after the step that asked for it), so they need no synchronization of their own.
    */
-  private static final class Run extends OneValueSubscription<ByteBuffer> implements IoCompletion {
+  private static final class Run extends OneValueSubscription<ByteBuffer> implements CachedIo {
     private final ReadWholeFileCall call;
     private CachedFile<EngineChannel> file;
     private Slot<EngineChannel> slot;
@@ -87,9 +86,14 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
       this.call = call;
     }
 
-    void start() {
-      if (isCancelled()) {
-        return;
+    /**
+     * Opens the file and pins its channel, on an IO thread (it blocks). A failure ends the work here, as
+     * does a file with nothing to read.
+     */
+    @Override
+    public EngineChannel pin(boolean reopen) {
+      if (!reopen || isCancelled()) {
+        return null; // the open blocks: only on an IO thread
       }
       listener = call.io.events().listener();
       try {
@@ -102,36 +106,53 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
         buffer = ByteBuffer.allocate((int) size);
       } catch (Throwable t) {
         end(t);
-        return;
+        return null;
       }
-      next();
-    }
-
-    /** Starts the next read, or ends: the buffer is full, or the subscriber is gone. */
-    private void next() {
-      if (isCancelled()) {
+      if (!buffer.hasRemaining()) {
         end(null);
-      } else if (!buffer.hasRemaining()) {
-        end(null);
-      } else {
-        readStart = Events.start(listener);
-        slot.channel().read(buffer, buffer.position(), this);
+        return null;
       }
+      readStart = Events.start(listener);
+      return slot.channel();
     }
 
     @Override
-    public void completed(int n) {
+    public ByteBuffer buffer() {
+      return buffer;
+    }
+
+    @Override
+    public long position() {
+      return buffer.position();
+    }
+
+    @Override
+    public boolean isWrite() {
+      return false;
+    }
+
+    /** Asks for the next read, or ends: the buffer is full, the file shrank, or the subscriber is gone. */
+    @Override
+    public boolean transferred(int n) {
       Events.operation(listener, FileIoListener.Operation.READ, readStart, n, null);
       if (n < 0) { // the file shrank since its size was read
         end(OpenOptions.endOfFile(call.path, 0, buffer.position(), buffer.remaining()));
-      } else {
-        next();
+        return false;
       }
+      if (isCancelled() || !buffer.hasRemaining()) {
+        end(null);
+        return false;
+      }
+      readStart = Events.start(listener);
+      return true;
     }
 
+    /** A read failed, or the work never reached an IO thread (then nothing was opened). */
     @Override
     public void failed(Throwable error) {
-      Events.operation(listener, FileIoListener.Operation.READ, readStart, 0, error);
+      if (slot != null) {
+        Events.operation(listener, FileIoListener.Operation.READ, readStart, 0, error);
+      }
       end(error);
     }
 

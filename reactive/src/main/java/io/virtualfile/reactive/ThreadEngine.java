@@ -1,6 +1,7 @@
 package io.virtualfile.reactive;
 
 import io.virtualfile.reactive.internal.IoThreadPool;
+import io.virtualfile.reactive.spi.CachedIo;
 import io.virtualfile.reactive.spi.EngineChannel;
 import io.virtualfile.reactive.spi.IoCompletion;
 import io.virtualfile.reactive.spi.IoEngine;
@@ -17,6 +18,7 @@ import java.util.concurrent.ExecutorService;
  * The engine that runs on every JDK: each read or write is a task on the IO threads (an {@link
  * io.virtualfile.reactive.internal.IoThreadPool}, which adds threads while tasks block in the kernel)
  * that makes the positional {@link FileChannel} call and then calls the completion, on that thread.
+ * A read or write of a cached file ({@link #start}) takes its pin in that same task, just before.
  *
  * <p>Interrupts: the IO threads belong to the engine, and a {@link FileChannel} closes itself when a
  * thread blocked in it is interrupted. One channel serves many handles, so an interrupt (from user code
@@ -45,6 +47,38 @@ final class ThreadEngine implements IoEngine {
   public EngineChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
       throws IOException {
     return new Channel(FileChannel.open(path, options, attrs), ioThreads);
+  }
+
+  /**
+   * One task on an IO thread pins the channel (reopening the file if it was evicted) and then makes
+   * every transfer right there, one after another: a pin is never held by a task that waits in the
+   * queue, where it could wait behind misses that occupy every IO thread and wait for that very pin
+   * (see {@link CachedIo}). A hit costs what a read task cost before (one task, run next on the
+   * submitting thread if it is an IO thread), and a miss one task instead of two.
+   */
+  @Override
+  public void start(CachedIo io) {
+    try {
+      ioThreads.execute(() -> pinAndTransfer(io));
+    } catch (Throwable rejected) { // the engine is shut down
+      io.failed(rejected);
+    }
+  }
+
+  private static void pinAndTransfer(CachedIo io) {
+    EngineChannel channel = CachedIo.pinOnIoThread(io);
+    if (channel == null) {
+      return;
+    }
+    int n;
+    do {
+      try {
+        n = ((Channel) channel).transferNow(io);
+      } catch (Throwable t) {
+        io.failed(t);
+        return;
+      }
+    } while (io.transferred(n));
   }
 
   @Override
@@ -88,6 +122,11 @@ final class ThreadEngine implements IoEngine {
 
     // readNow, writeNow, size, truncate, force and close block in the kernel and run no subscriber's
     // code: the BlockHound integration (module blockhound) allows blocking inside them, by name.
+
+    /** The next transfer of {@code io}, on this thread. */
+    int transferNow(CachedIo io) throws IOException {
+      return io.isWrite() ? writeNow(io.buffer(), io.position()) : readNow(io.buffer(), io.position());
+    }
 
     private int readNow(ByteBuffer dst, long position) throws IOException {
       ignoreInterrupt();

@@ -209,7 +209,7 @@ class AsyncVirtualFileTest {
     io.close();
     StepVerifier.create(onParallel(f.readAt(ByteBuffer.allocate(1), 0)))
         .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(ClosedChannelException.class)
-            .hasMessageContaining("cache is closed"))
+            .hasMessageContaining("AsyncFileIo is closed"))
         .verify();
   }
 

@@ -28,6 +28,40 @@ public interface IoEngine {
       throws IOException;
 
   /**
+   * Starts {@code io}: takes its pin where its first transfer then starts at once, and makes its
+   * transfers (see {@link CachedIo} for why). This default suits an engine whose reads and writes,
+   * once started by {@link EngineChannel#read}/{@link EngineChannel#write}, never wait for a thread of
+   * {@link #ioThreads()} (a ring's own thread completes them): it pins on the calling thread if the
+   * channel is cached, and otherwise hands the work to an IO thread, which pins there, reopening the
+   * file; each transfer is then started with {@link EngineChannel#read}/{@link EngineChannel#write}
+   * and the next one from its completion. An engine whose reads and writes are tasks on {@link
+   * #ioThreads()} must override it, to pin in the task that makes the transfers.
+   */
+  default void start(CachedIo io) {
+    EngineChannel channel;
+    try {
+      channel = io.pin(false);
+    } catch (Throwable t) {
+      io.failed(t);
+      return;
+    }
+    if (channel != null) {
+      ChainedTransfers.start(channel, io);
+      return;
+    }
+    try {
+      ioThreads().execute(() -> {
+        EngineChannel reopened = CachedIo.pinOnIoThread(io);
+        if (reopened != null) {
+          ChainedTransfers.start(reopened, io);
+        }
+      });
+    } catch (Throwable rejected) { // the engine is shut down
+      io.failed(rejected);
+    }
+  }
+
+  /**
    * Tasks waiting for an IO thread now: a racy snapshot, read when metrics are scraped (it may walk a
    * queue). 0 by default, for an engine that cannot tell.
    */

@@ -6,7 +6,8 @@
  *
  * <p>What stays above the boundary, the same for every engine: the bounded descriptor cache (a {@link
  * EngineChannel} is what it caches), identity checks and reopen, argument checks, exactly-once delivery,
- * cancellation, and the overwrite's steps. What an engine supplies: its IO threads, opening a file, and
- * the reads and writes themselves.
+ * cancellation, and the overwrite's steps. What an engine supplies: its IO threads, opening a file, the
+ * reads and writes themselves, and where a read or write of a cached file takes its pin ({@link
+ * io.virtualfile.reactive.spi.IoEngine#start}, {@link io.virtualfile.reactive.spi.CachedIo}).
  */
 package io.virtualfile.reactive.spi;
