@@ -23,7 +23,12 @@ import java.util.List;
  * System properties: {@code dir} (default {@code /var/tmp/virtualfile-device}; not a tmpfs), {@code
  * runs} (3), {@code warmup} (3 s), {@code seconds} (10 s), {@code inFlight} (1,32), {@code out}
  * ({@code benchmarks/results/device.md}), {@code buffered} (true: read through the library without
- * DIRECT, evicting the file from the page cache first, as when DIRECT fails).
+ * DIRECT, evicting the file from the page cache first, as when DIRECT fails), {@code readers} (a
+ * comma-separated subset of the readers, by their names in the report, e.g. {@code virtualfile
+ * io_uring,fio}: to profile or compare a few).
+ *
+ * <p>Besides reads per second, each reader's CPU time and context switches per read are reported: the
+ * whole process's (all its threads), for fio its own.
  */
 public final class DeviceReadBenchmark {
   private static final long FILE_SIZE = 2L << 30;
