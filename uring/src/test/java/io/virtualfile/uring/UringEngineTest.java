@@ -234,6 +234,21 @@ class UringEngineTest {
     }
   }
 
+  @Test
+  void theRingTurn_wrapsPastIntegerMaxValue() throws Exception {
+    java.lang.reflect.Field turn = UringEngine.class.getDeclaredField("nextRing");
+    turn.setAccessible(true);
+    turn.setInt(engine, Integer.MAX_VALUE - 2); // the counter overflows within the next few requests
+    try (EngineChannel ch = open(blocks(8), READ)) {
+      ReadsByThread reads = new ReadsByThread(8);
+      for (int i = 0; i < 8; i++) {
+        reads.start(ch, i);
+      }
+      assertThat(reads.done.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(reads.errors).isEmpty();
+    }
+  }
+
   /**
    * Many threads start reads at once (the ring choice is a racy counter): every read completes once,
    * with its own block's bytes.
