@@ -35,7 +35,7 @@ native=()
 jdk25=${JDK25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 if [[ -x $jdk25/bin/java ]]; then
   uring_jar=$(ls uring/target/virtualfile-uring-*.jar 2>/dev/null | grep -v -- '-tests\|-sources\|-javadoc' | head -1 || true)
-  if [[ -z $uring_jar ]]; then
+  if [[ -z $uring_jar ]] || [[ -n $(find uring/src uring/pom.xml -newer "$uring_jar" -print -quit) ]]; then
     echo "Building the io_uring module with $jdk25..."
     JAVA_HOME=$jdk25 mvn -B -q -DskipTests -pl uring -am package
     uring_jar=$(ls uring/target/virtualfile-uring-*.jar | grep -v -- '-tests\|-sources\|-javadoc' | head -1)

@@ -85,7 +85,9 @@ public class RandomReadBenchmark {
       bufs[i] = ByteBuffer.allocateDirect(BLOCK);
     }
     int threads = Runtime.getRuntime().availableProcessors();
+    // -Dengine=THREADS or IO_URING to compare the engines; AUTO (the default) takes io_uring where it runs.
     engine = AsyncFileIo.builder().ioThreads(threads)
+        .engine(AsyncFileIo.Engine.valueOf(System.getProperty("engine", "AUTO")))
         .maxIoThreads(Integer.getInteger("maxIoThreads", 64)).build();
     virtualFile = AsyncVirtualFile.open(path, engine, StandardOpenOption.READ).block();
     // The same kind and size of pool as the engine's.

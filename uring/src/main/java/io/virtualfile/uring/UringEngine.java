@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * calls, the overwrite's steps), which make plain system calls ({@link DirectCalls}).
  *
  * <p><b>Which ring.</b> A request made on a ring's thread (the next read of a chain, issued from a
- * completion) goes to that ring, with no hand-off. Any other thread's requests go to one ring chosen by
- * its thread id, so one thread's requests keep their order of submission into the kernel.
+ * completion) goes to that ring, with no hand-off. Any other thread's requests go to the rings in
+ * turn, so that the work of a thread that starts many requests at once is spread over every ring's
+ * thread (and core). Requests in flight together have no order among them (as on the thread engine).
  *
  * <p><b>Where completions run.</b> On the ring's thread. Signals, and whatever user code runs in them,
  * therefore run there: like any event loop, it must not block (a blocking call on it fails with {@link
@@ -32,6 +33,8 @@ import java.util.concurrent.TimeUnit;
 final class UringEngine implements IoEngine {
   private final IoThreadPool pool;
   private final RingLoop[] rings;
+  /** The ring that the next request from a thread that owns no ring goes to (modulo their number). */
+  private int nextRing;
 
   private UringEngine(IoThreadPool pool, RingLoop[] rings) {
     this.pool = pool;
@@ -63,14 +66,22 @@ final class UringEngine implements IoEngine {
     return new UringEngine(pool, rings);
   }
 
-  /** The ring for requests made on {@code t}: its own if it is a ring's thread. */
+  /**
+   * The ring for a request made on {@code t}: its own if it is a ring's thread (no hand-off), else the
+   * rings in turn, so that the requests one thread starts at once (the first reads of many chains) are
+   * spread over every ring and its thread, and the chains that go on from their completions too.
+   */
   RingLoop ringFor(Thread t) {
     for (RingLoop r : rings) {
       if (r.isOwner(t)) {
         return r;
       }
     }
-    return rings[(int) Math.floorMod(t.threadId(), (long) rings.length)];
+    // A plain field, racy on purpose: any ring is a correct choice, so a lost or repeated increment
+    // only skews the spread a little, and no request pays for an atomic on a shared cache line.
+    int turn = nextRing;
+    nextRing = turn + 1;
+    return rings[Math.floorMod(turn, rings.length)];
   }
 
   /** The setup flags the kernel accepted for the rings. */

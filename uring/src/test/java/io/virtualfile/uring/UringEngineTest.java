@@ -178,4 +178,110 @@ class UringEngineTest {
       Files.deleteIfExists(p);
     }
   }
+
+  /** Reads a file's 4 KiB blocks and records which thread completed each (a ring's thread). */
+  private static final class ReadsByThread {
+    final java.util.Map<String, Integer> completedOn = new java.util.concurrent.ConcurrentHashMap<>();
+    final java.util.Queue<Throwable> errors = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    final java.util.concurrent.CountDownLatch done;
+
+    ReadsByThread(int reads) {
+      done = new java.util.concurrent.CountDownLatch(reads);
+    }
+
+    /** Starts a read of block {@code block} and checks that it holds its own number in every byte. */
+    void start(EngineChannel ch, int block) {
+      ByteBuffer b = ByteBuffer.allocate(4096);
+      ch.read(b, 4096L * block, new io.virtualfile.reactive.spi.IoCompletion() {
+        @Override
+        public void completed(int bytes) {
+          completedOn.merge(Thread.currentThread().getName(), 1, Integer::sum);
+          if (bytes != 4096 || b.get(0) != (byte) block || b.get(4095) != (byte) block) {
+            errors.add(new AssertionError("block " + block + ": " + bytes + " bytes, " + b.get(0)));
+          }
+          done.countDown();
+        }
+
+        @Override
+        public void failed(Throwable error) {
+          errors.add(error);
+          done.countDown();
+        }
+      });
+    }
+  }
+
+  private Path blocks(int count) throws IOException {
+    byte[] content = new byte[4096 * count];
+    for (int i = 0; i < content.length; i++) {
+      content[i] = (byte) (i / 4096);
+    }
+    return Files.write(dir.resolve("blocks"), content);
+  }
+
+  @Test
+  void readsStartedByOneThread_areSpreadOverEveryRing() throws Exception {
+    try (EngineChannel ch = open(blocks(64), READ)) {
+      ReadsByThread reads = new ReadsByThread(64);
+      for (int i = 0; i < 64; i++) {
+        reads.start(ch, i);
+      }
+      assertThat(reads.done.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(reads.errors).isEmpty();
+      // Both rings' threads completed reads: a thread's requests are not all bound to one ring.
+      assertThat(reads.completedOn.keySet())
+          .containsExactlyInAnyOrder("engine-test-uring-0", "engine-test-uring-1");
+    }
+  }
+
+  @Test
+  void theRingTurn_wrapsPastIntegerMaxValue() throws Exception {
+    java.lang.reflect.Field turn = UringEngine.class.getDeclaredField("nextRing");
+    turn.setAccessible(true);
+    turn.setInt(engine, Integer.MAX_VALUE - 2); // the counter overflows within the next few requests
+    try (EngineChannel ch = open(blocks(8), READ)) {
+      ReadsByThread reads = new ReadsByThread(8);
+      for (int i = 0; i < 8; i++) {
+        reads.start(ch, i);
+      }
+      assertThat(reads.done.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(reads.errors).isEmpty();
+    }
+  }
+
+  /**
+   * Many threads start reads at once (the ring choice is a racy counter): every read completes once,
+   * with its own block's bytes.
+   */
+  @Test
+  void readsFromManyThreadsAtOnce_eachCompleteOnceWithTheirOwnBytes() throws Exception {
+    int threads = 8;
+    int perThread = 500;
+    try (EngineChannel ch = open(blocks(256), READ)) {
+      ReadsByThread reads = new ReadsByThread(threads * perThread);
+      java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(threads);
+      java.util.List<Thread> starters = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int first = t;
+        starters.add(Thread.ofPlatform().start(() -> {
+          try {
+            go.await();
+          } catch (Exception e) {
+            reads.errors.add(e);
+            return;
+          }
+          for (int i = 0; i < perThread; i++) {
+            reads.start(ch, (first * perThread + i) % 256);
+          }
+        }));
+      }
+      for (Thread t : starters) {
+        t.join();
+      }
+      assertThat(reads.done.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(reads.errors).isEmpty();
+      assertThat(reads.completedOn.values().stream().mapToInt(Integer::intValue).sum())
+          .isEqualTo(threads * perThread);
+    }
+  }
 }

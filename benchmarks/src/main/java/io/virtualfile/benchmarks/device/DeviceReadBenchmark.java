@@ -23,7 +23,12 @@ import java.util.List;
  * System properties: {@code dir} (default {@code /var/tmp/virtualfile-device}; not a tmpfs), {@code
  * runs} (3), {@code warmup} (3 s), {@code seconds} (10 s), {@code inFlight} (1,32), {@code out}
  * ({@code benchmarks/results/device.md}), {@code buffered} (true: read through the library without
- * DIRECT, evicting the file from the page cache first, as when DIRECT fails).
+ * DIRECT, evicting the file from the page cache first, as when DIRECT fails), {@code readers} (a
+ * comma-separated subset of the readers, by their names in the report, e.g. {@code virtualfile
+ * io_uring,fio}: to profile or compare a few).
+ *
+ * <p>Besides reads per second, each reader's CPU time and context switches per read are reported: the
+ * whole process's (all its threads), for fio its own.
  */
 public final class DeviceReadBenchmark {
   private static final long FILE_SIZE = 2L << 30;
@@ -78,6 +83,11 @@ public final class DeviceReadBenchmark {
     if (uring == null && libraryDirect) {
       readers.add(1, URING);
     }
+    String only = System.getProperty("readers");
+    if (only != null) { // a subset, by name, for profiling one reader
+      List<String> wanted = Arrays.stream(only.split(",")).map(String::strip).toList();
+      readers.retainAll(wanted);
+    }
     DeviceReport report = new DeviceReport(readers, inFlight, runs);
     report.note("DIRECT through the library: " + (direct.works() ? "works: " : "fails: ")
         + direct.detail());
@@ -98,9 +108,11 @@ public final class DeviceReadBenchmark {
       Collections.rotate(order, -run); // each reader goes first once in four runs: no fixed position
       for (String reader : order) {
         for (int n : inFlight) {
-          double v = b.measure(reader, n);
+          TimedWindow.Figures v = b.measure(reader, n);
           report.add(reader, n, run, v);
-          System.out.printf("run %d/%d  %-24s %2d in flight: %,10.0f reads/s%n", run + 1, runs, reader, n, v);
+          System.out.printf("run %d/%d  %-24s %2d in flight: %,10.0f reads/s, %6.2f µs CPU/read,"
+                  + " %5.2f context switches/read%n",
+              run + 1, runs, reader, n, v.readsPerSecond(), v.cpuMicrosPerRead(), v.switchesPerRead());
         }
       }
     }
@@ -115,7 +127,7 @@ public final class DeviceReadBenchmark {
         "`" + AFC + "`: `AsynchronousFileChannel.open(path, READ, DIRECT)` on the JDK default pool, next read from the `CompletionHandler`.",
         "`" + BLOCKING + "`: N platform threads, each looping on `FileChannel.read(buf, pos)` of one channel opened `READ, DIRECT`.",
         "`" + FIO + "`: `" + String.join(" ", fio.command(file, 0, "io_uring")).replace("--iodepth=0", "--iodepth=N") + "`.");
-    String markdown = report.markdown(Machine.describe(dir), method, library, List.of(BLOCKING, AFC));
+    String markdown = report.markdown(Machine.describe(dir), method, library, URING, List.of(BLOCKING, AFC));
     Files.createDirectories(out.toAbsolutePath().getParent());
     Files.writeString(out, markdown);
     System.out.println();
@@ -132,29 +144,29 @@ public final class DeviceReadBenchmark {
     }
   }
 
-  private double measure(String reader, int inFlight) throws Exception {
+  private TimedWindow.Figures measure(String reader, int inFlight) throws Exception {
     if (reader.equals(library)) {
       if (!libraryDirect) {
         if (!PageCache.canEvict()) {
           report.note("Not root: cannot drop the page cache, so " + library + " was not measured.");
-          return Double.NaN;
+          return TimedWindow.Figures.NONE;
         }
         PageCache.evictAll();
       }
-      return window.readsPerSecond(
+      return window.measure(
           VirtualFileLoad.open(file, libraryDirect, AsyncFileIo.Engine.THREADS), inFlight);
     }
     if (reader.equals(URING)) {
-      return window.readsPerSecond(
+      return window.measure(
           VirtualFileLoad.open(file, true, AsyncFileIo.Engine.IO_URING), inFlight);
     }
     switch (reader) {
       case AFC:
-        return window.readsPerSecond(new AfcDefaultPoolLoad(file), inFlight);
+        return window.measure(new AfcDefaultPoolLoad(file), inFlight);
       case BLOCKING:
-        return window.readsPerSecond(new BlockingThreadsLoad(file), inFlight);
+        return window.measure(new BlockingThreadsLoad(file), inFlight);
       case FIO:
-        return fio.readsPerSecond(file, inFlight);
+        return fio.measure(file, inFlight);
       default:
         throw new IllegalArgumentException(reader);
     }

@@ -23,6 +23,10 @@ public final class DeviceReport {
   private final int runs;
   /** reader → in flight → reads/s of run i at index i (NaN: not measured). */
   private final Map<String, Map<Integer, double[]>> figures = new LinkedHashMap<>();
+  /** reader → in flight → the process's CPU µs per read, of run i at index i (NaN: not measured). */
+  private final Map<String, Map<Integer, double[]>> cpu = new LinkedHashMap<>();
+  /** reader → in flight → the process's context switches per read, as {@link #cpu}. */
+  private final Map<String, Map<Integer, double[]>> switches = new LinkedHashMap<>();
   private final Set<String> notes = new LinkedHashSet<>();
 
   DeviceReport(List<String> readers, List<Integer> inFlight, int runs) {
@@ -30,18 +34,22 @@ public final class DeviceReport {
     this.inFlight = inFlight;
     this.runs = runs;
     for (String r : readers) {
-      Map<Integer, double[]> byDepth = new LinkedHashMap<>();
-      for (int n : inFlight) {
-        double[] perRun = new double[runs];
-        Arrays.fill(perRun, Double.NaN);
-        byDepth.put(n, perRun);
+      for (Map<String, Map<Integer, double[]>> table : List.of(figures, cpu, switches)) {
+        Map<Integer, double[]> byDepth = new LinkedHashMap<>();
+        for (int n : inFlight) {
+          double[] perRun = new double[runs];
+          Arrays.fill(perRun, Double.NaN);
+          byDepth.put(n, perRun);
+        }
+        table.put(r, byDepth);
       }
-      figures.put(r, byDepth);
     }
   }
 
-  void add(String reader, int inFlight, int run, double readsPerSecond) {
-    figures.get(reader).get(inFlight)[run] = readsPerSecond;
+  void add(String reader, int inFlight, int run, TimedWindow.Figures measured) {
+    figures.get(reader).get(inFlight)[run] = measured.readsPerSecond();
+    cpu.get(reader).get(inFlight)[run] = measured.cpuMicrosPerRead();
+    switches.get(reader).get(inFlight)[run] = measured.switchesPerRead();
   }
 
   /** A remark for the report; repeated remarks are kept once. */
@@ -49,35 +57,63 @@ public final class DeviceReport {
     notes.add(note);
   }
 
-  /** {@code numerator / denominator} at {@code inFlight}, per run. */
-  private double[] ratios(String numerator, String denominator, int inFlight) {
+  /** {@code numerator / denominator} of {@code table} at {@code inFlight}, per run (null if either is absent). */
+  private double[] ratios(Map<String, Map<Integer, double[]>> table, String numerator, String denominator,
+      int inFlight) {
+    if (!table.containsKey(numerator) || !table.containsKey(denominator)) {
+      return null;
+    }
     double[] r = new double[runs];
     for (int i = 0; i < runs; i++) {
-      r[i] = figures.get(numerator).get(inFlight)[i] / figures.get(denominator).get(inFlight)[i];
+      r[i] = table.get(numerator).get(inFlight)[i] / table.get(denominator).get(inFlight)[i];
     }
     return r;
   }
 
-  String markdown(List<String> machine, List<String> method, String library, List<String> baselines) {
+  private void table(StringBuilder s, String title, String first, Map<String, Map<Integer, double[]>> t,
+      String format) {
+    s.append("\n## ").append(title).append("\n\n").append(header(first));
+    for (String r : readers) {
+      for (int n : inFlight) {
+        s.append(row(r + " | " + n, t.get(r).get(n), format));
+      }
+    }
+  }
+
+  /** Ratio rows {@code what: numerator / denominator} for each pair whose readers were both measured. */
+  private void ratioRows(StringBuilder s, String what, Map<String, Map<Integer, double[]>> table,
+      String numerator, List<String> denominators) {
+    for (int n : inFlight) {
+      for (String d : denominators) {
+        double[] r = ratios(table, numerator, d, n);
+        if (r != null) {
+          s.append(row(what + numerator + " / " + d + " | " + n, r, "%.2f"));
+        }
+      }
+    }
+  }
+
+  String markdown(List<String> machine, List<String> method, String library, String uring,
+      List<String> baselines) {
     StringBuilder s = new StringBuilder("# Device-bound random reads\n\n");
     s.append("Random 4 KiB reads at 4 KiB-aligned offsets of a 2 GiB file of random bytes, with a fixed")
         .append(" number of reads in flight; completed reads per second.\n\n");
     machine.forEach(l -> s.append("- ").append(l).append('\n'));
     s.append('\n');
     method.forEach(l -> s.append("- ").append(l).append('\n'));
-    s.append("\n## Reads per second\n\n");
-    s.append(header("reader | in flight | median"));
-    for (String r : readers) {
-      for (int n : inFlight) {
-        s.append(row(r + " | " + n, figures.get(r).get(n), "%.0f"));
-      }
-    }
+    table(s, "Reads per second", "reader | in flight | median", figures, "%.0f");
+    table(s, "CPU time per read (µs)", "reader | in flight | median", cpu, "%.2f");
+    s.append("\nThe process's CPU time (user and system, all its threads) over the window, divided by the")
+        .append(" reads completed in it; for fio, fio's own usr_cpu + sys_cpu.\n");
+    table(s, "Context switches per read", "reader | in flight | median", switches, "%.2f");
     s.append("\n## The library against the JDK baselines\n\n");
     s.append(header("ratio | in flight | median"));
-    for (int n : inFlight) {
-      for (String b : baselines) {
-        s.append(row(library + " / " + b + " | " + n, ratios(library, b, n), "%.2f"));
-      }
+    ratioRows(s, "", figures, library, baselines);
+    if (figures.containsKey(uring)) {
+      s.append("\n## The io_uring engine against fio and the thread engine\n\n");
+      s.append(header("ratio | in flight | median"));
+      ratioRows(s, "reads/s: ", figures, uring, List.of("fio", library));
+      ratioRows(s, "CPU per read: ", cpu, uring, List.of(library, "fio"));
     }
     s.append("\nRatios are per run (both readers measured in the same run); the median is that of the")
         .append(" per-run ratios.\n");

@@ -29,10 +29,15 @@ final class Fio {
     }
   }
 
-  /** Reads per second, or NaN (with a note) if fio is not installed or no engine ran. */
-  double readsPerSecond(TestFile file, int inFlight) throws InterruptedException {
+  /**
+   * Reads per second, and fio's CPU time (user and system) and context switches per read, or NaNs
+   * (with a note) if fio is not installed or no engine ran. fio reports CPU use and context switches
+   * over its whole run, warm-up included: per read, they are divided by the reads of that same time at
+   * the window's rate.
+   */
+  TimedWindow.Figures measure(TestFile file, int inFlight) throws InterruptedException {
     if (!installed) {
-      return Double.NaN;
+      return TimedWindow.Figures.NONE;
     }
     for (String engine : ENGINES) {
       Command fio = Command.run(command(file, inFlight, engine));
@@ -42,11 +47,15 @@ final class Fio {
         if (!engine.equals(ENGINES.get(0))) {
           note.accept("fio ran on " + engine + ", not " + ENGINES.get(0));
         }
-        return job.getAsJsonObject("read").get("iops").getAsDouble();
+        double iops = job.getAsJsonObject("read").get("iops").getAsDouble();
+        double cpuShare = (job.get("usr_cpu").getAsDouble() + job.get("sys_cpu").getAsDouble()) / 100;
+        double seconds = warmup.toSeconds() + window.toSeconds();
+        return new TimedWindow.Figures(iops, cpuShare * 1e6 / iops,
+            job.get("ctx").getAsDouble() / (iops * seconds));
       }
       note.accept("fio --ioengine=" + engine + " failed: " + refusal);
     }
-    return Double.NaN;
+    return TimedWindow.Figures.NONE;
   }
 
   List<String> command(TestFile file, int inFlight, String engine) {

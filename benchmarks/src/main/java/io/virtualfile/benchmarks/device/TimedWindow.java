@@ -1,9 +1,26 @@
 package io.virtualfile.benchmarks.device;
 
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.stream.Stream;
 
-/** Reads per second of a {@link Load}: completed reads over a fixed window after a warm-up. */
+/**
+ * Reads per second of a {@link Load}: completed reads over a fixed window after a warm-up, with the
+ * process's CPU time and context switches (all its threads) over the same window, per read.
+ */
 final class TimedWindow {
+  /** What one window measured. */
+  record Figures(double readsPerSecond, double cpuMicrosPerRead, double switchesPerRead) {
+    /** Not measured. */
+    static final Figures NONE = new Figures(Double.NaN, Double.NaN, Double.NaN);
+  }
+
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      ManagementFactory.getPlatformMXBean(com.sun.management.OperatingSystemMXBean.class);
+
   private final Duration warmup;
   private final Duration window;
 
@@ -12,23 +29,52 @@ final class TimedWindow {
     this.window = window;
   }
 
-  double readsPerSecond(Load load, int inFlight) throws Exception {
+  Figures measure(Load load, int inFlight) throws Exception {
     try (load) {
       Lanes lanes = new Lanes(inFlight);
       load.start(lanes);
-      double result;
+      Figures result;
       try {
         Thread.sleep(warmup.toMillis());
         long count0 = lanes.completed();
+        long cpu0 = OS.getProcessCpuTime();
+        long switches0 = contextSwitches();
         long t0 = System.nanoTime();
         Thread.sleep(window.toMillis());
         long count1 = lanes.completed();
+        long cpu1 = OS.getProcessCpuTime();
+        long switches1 = contextSwitches();
         long t1 = System.nanoTime();
-        result = (count1 - count0) * 1e9 / (t1 - t0);
+        long reads = count1 - count0;
+        result = new Figures(reads * 1e9 / (t1 - t0), (cpu1 - cpu0) / 1e3 / reads,
+            (double) (switches1 - switches0) / reads);
       } finally {
         lanes.stopAndAwait(); // throws if any read failed, so a failure never passes as a figure
       }
       return result;
     }
+  }
+
+  /**
+   * Voluntary and involuntary context switches of every thread of this process, from {@code
+   * /proc/self/task/}; threads that ended in between are not counted (none do during a window).
+   */
+  static long contextSwitches() throws IOException {
+    long total = 0;
+    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          for (String line : Files.readAllLines(task.resolve("status"))) {
+            if (line.startsWith("voluntary_ctxt_switches:")
+                || line.startsWith("nonvoluntary_ctxt_switches:")) {
+              total += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+            }
+          }
+        } catch (IOException gone) {
+          // the thread ended while we listed: its switches are lost either way
+        }
+      }
+    }
+    return total;
   }
 }
