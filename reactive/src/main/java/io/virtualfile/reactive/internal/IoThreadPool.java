@@ -49,10 +49,10 @@ import reactor.core.scheduler.NonBlocking;
  * another thread is not blocked: on a busy machine, page-cached work would otherwise look blocked all
  * the time, and extra threads would only take turns on the same cores. Rule: when tasks wait in the
  * shared queue, no worker is parked and a worker is blocked, an <em>extra</em> IO thread starts, up to
- * {@code maxThreads} in all. It is checked when a task is queued, and by a worker after each task. An
- * extra thread retires once it has found no task for {@code keepAlive}, or once it has run {@value
- * #RETIRE_AFTER_SHORT_TASKS} short tasks in a row while another worker is parked (its chain goes
- * back to the shared queue, where that worker takes it). The {@code threads} core threads never retire.
+ * {@code maxThreads} in all. It is checked when a task is queued, and by a worker after every {@value
+ * #LOOK_EVERY} tasks. An extra thread retires once it has found no task for {@code keepAlive}, or once
+ * it has run {@value #RETIRE_AFTER_SHORT_TASKS} short tasks in a row while another worker is parked
+ * (its chain goes back to the shared queue, where that worker takes it). The {@code threads} core threads never retire.
  * Short tasks start nothing, however many wait: page-cached work stays on the core threads.
  *
  * <p>Thread-safe. {@link #shutdown()} rejects new tasks and lets the workers finish the queued ones;
@@ -76,6 +76,9 @@ public final class IoThreadPool extends AbstractExecutorService {
   static final long STATE_RECHECK_MICROS = 1000;
 
   private static final long STATE_RECHECK_NANOS = TimeUnit.MICROSECONDS.toNanos(STATE_RECHECK_MICROS);
+
+  /** A worker looks for blocked workers after every this many tasks while work waits (see runTask). */
+  static final int LOOK_EVERY = 8;
 
   /** An extra worker that ran this many short tasks in a row is not needed; see the class comment. */
   static final int RETIRE_AFTER_SHORT_TASKS = 64;
@@ -453,6 +456,9 @@ public final class IoThreadPool extends AbstractExecutorService {
     /** The last reading of {@link #kernel} (any thread writes it). */
     private volatile StateReading reading;
 
+    /** Owner-only: tasks since this worker last looked for blocked workers after a task. */
+    private int tasksSinceLook;
+
     /** Owner-only: short tasks this extra worker ran in a row. */
     private int shortStreak;
 
@@ -569,8 +575,14 @@ public final class IoThreadPool extends AbstractExecutorService {
       if (!timed) {
         return false;
       }
-      if (idle.get() == 0 && !shared.isEmpty() && live.get() < workers.length() && anyBlocked()) {
-        addWorker(); // work still waits for a thread while a worker is blocked: follow the device
+      // Every LOOK_EVERY-th task: a look reads the clock, which short (page-cached) tasks would pay
+      // for each time; a blocked worker is seen a few tasks later, well within a device read.
+      if (idle.get() == 0 && !shared.isEmpty() && live.get() < workers.length()
+          && ++tasksSinceLook >= LOOK_EVERY) {
+        tasksSinceLook = 0;
+        if (anyBlocked()) {
+          addWorker(); // work still waits for a thread while a worker is blocked: follow the device
+        }
       }
       if (!isExtra()) {
         return false;
