@@ -83,7 +83,7 @@ public final class AsyncVirtualFile {
 
   /** Opens {@code path} on {@link AsyncFileIo#shared()}. */
   public static Mono<AsyncVirtualFile> open(Path path, OpenOption... options) {
-    return Mono.defer(() -> open(path, AsyncFileIo.shared(), options));
+    return OpenCall.of(path, AsyncFileIo::shared, options);
   }
 
   /**
@@ -92,15 +92,7 @@ public final class AsyncVirtualFile {
    * for {@code APPEND}.
    */
   public static Mono<AsyncVirtualFile> open(Path path, AsyncFileIo io, OpenOption... options) {
-    return Mono.defer(() -> {
-      Objects.requireNonNull(path, "path");
-      Objects.requireNonNull(io, "io");
-      OpenOptions opts = OpenOptions.of(options);
-      if (io.isClosed()) { // refused before anything touches the disk
-        return Mono.error(io.closedError());
-      }
-      return OpenCall.of(path, io, opts);
-    });
+    return OpenCall.of(path, () -> io, options);
   }
 
   static AsyncVirtualFile openNow(Path path, AsyncFileIo io, OpenOptions opts)
@@ -388,14 +380,7 @@ public final class AsyncVirtualFile {
    * {@link #open} and {@link #readAll()} do; a cancel stops the work at its next step.
    */
   public static Mono<ByteBuffer> readAll(Path path, AsyncFileIo io) {
-    return Mono.defer(() -> {
-      Objects.requireNonNull(path, "path");
-      Objects.requireNonNull(io, "io");
-      if (io.isClosed()) {
-        return Mono.error(io.closedError());
-      }
-      return ReadWholeFileCall.of(path, io);
-    });
+    return ReadWholeFileCall.of(path, io);
   }
 
   /**

@@ -1,7 +1,10 @@
 package io.virtualfile.reactive;
 
 import io.virtualfile.internal.OpenOptions;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.util.Objects;
+import java.util.function.Supplier;
 import reactor.core.CoreSubscriber;
 import reactor.core.Scannable;
 import reactor.core.publisher.Mono;
@@ -15,17 +18,21 @@ import reactor.util.context.Context;
  */
 final class OpenCall extends Mono<AsyncVirtualFile> implements Scannable {
   private final Path path;
-  private final AsyncFileIo io;
-  private final OpenOptions options;
+  private final Supplier<AsyncFileIo> engine;
+  private final OpenOption[] options;
 
-  /** The open as a Mono, passed through {@link Mono#onAssembly} like Reactor's own operators. */
-  static Mono<AsyncVirtualFile> of(Path path, AsyncFileIo io, OpenOptions options) {
-    return onAssembly(new OpenCall(path, io, options));
+  /**
+   * The open as a Mono, passed through {@link Mono#onAssembly} like Reactor's own operators. The
+   * arguments are checked on subscription (a bad one is signalled, and nothing touches the disk);
+   * {@code engine} is asked for the engine then (the shared one starts on first use).
+   */
+  static Mono<AsyncVirtualFile> of(Path path, Supplier<AsyncFileIo> engine, OpenOption[] options) {
+    return onAssembly(new OpenCall(path, engine, options == null ? null : options.clone()));
   }
 
-  private OpenCall(Path path, AsyncFileIo io, OpenOptions options) {
+  private OpenCall(Path path, Supplier<AsyncFileIo> engine, OpenOption[] options) {
     this.path = path;
-    this.io = io;
+    this.engine = engine;
     this.options = options;
   }
 
@@ -36,6 +43,20 @@ final class OpenCall extends Mono<AsyncVirtualFile> implements Scannable {
 
   @Override
   public void subscribe(CoreSubscriber<? super AsyncVirtualFile> actual) {
+    AsyncFileIo io;
+    OpenOptions opts;
+    try {
+      Objects.requireNonNull(path, "path");
+      io = Objects.requireNonNull(engine.get(), "io");
+      opts = OpenOptions.of(options);
+    } catch (RuntimeException e) {
+      Operators.error(actual, e);
+      return;
+    }
+    if (io.isClosed()) { // refused before anything touches the disk
+      Operators.error(actual, io.closedError());
+      return;
+    }
     OneValueSubscription<AsyncVirtualFile> s = new OneValueSubscription<>(actual) {
       @Override
       void released(AsyncVirtualFile file) {
@@ -48,7 +69,7 @@ final class OpenCall extends Mono<AsyncVirtualFile> implements Scannable {
       io.ioThreads().execute(() -> {
         AsyncVirtualFile file;
         try {
-          file = AsyncVirtualFile.openNow(path, io, options);
+          file = AsyncVirtualFile.openNow(path, io, opts);
         } catch (Throwable t) {
           s.fail(t);
           return;

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Objects;
 import reactor.core.CoreSubscriber;
 import reactor.core.Scannable;
 import reactor.core.publisher.Mono;
@@ -60,6 +61,17 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
 
   @Override
   public void subscribe(CoreSubscriber<? super ByteBuffer> actual) {
+    try { // checked on subscription, as open does: a bad argument is signalled
+      Objects.requireNonNull(path, "path");
+      Objects.requireNonNull(io, "io");
+    } catch (RuntimeException e) {
+      Operators.error(actual, e);
+      return;
+    }
+    if (io.isClosed()) {
+      Operators.error(actual, io.closedError());
+      return;
+    }
     Run run = new Run(actual, this);
     actual.onSubscribe(run);
     io.ioEngine().start(run); // a rejection (the engine was closed meanwhile) comes to run.failed

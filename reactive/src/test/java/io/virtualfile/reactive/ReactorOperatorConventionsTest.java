@@ -59,6 +59,16 @@ class ReactorOperatorConventionsTest {
   }
 
   @Test
+  void opensAndWholeFileReads_areTheOperatorsAssembled_notADeferHidingThem() {
+    assertThat(AsyncVirtualFile.open(path, io, READ).getClass().getSimpleName()).isEqualTo("OpenCall");
+    assertThat(AsyncVirtualFile.open(path, READ).getClass().getSimpleName()).isEqualTo("OpenCall");
+    assertThat(AsyncVirtualFile.readAll(path, io).getClass().getSimpleName())
+        .isEqualTo("ReadWholeFileCall");
+    assertThat(Scannable.from(AsyncVirtualFile.readAll(path, io)).scan(Attr.RUN_STYLE))
+        .isEqualTo(Attr.RunStyle.ASYNC);
+  }
+
+  @Test
   void assemblyHooks_seeOpenPositionalCallsAndWholeFileReads() {
     List<Publisher<?>> assembled = new CopyOnWriteArrayList<>();
     Hooks.onEachOperator(HOOK, p -> {
