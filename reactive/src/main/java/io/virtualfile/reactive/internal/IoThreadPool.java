@@ -47,10 +47,12 @@ import reactor.core.scheduler.NonBlocking;
  * or an open, about one read from the device) <em>and</em> the kernel says the thread waits (on Linux:
  * {@link KernelWait}; elsewhere the time alone decides). A worker that has merely lost its core to
  * another thread is not blocked: on a busy machine, page-cached work would otherwise look blocked all
- * the time, and extra threads would only take turns on the same cores. Rule: when tasks wait in the
+ * the time, and extra threads would only take turns on the same cores. (A thread stopped for a garbage
+ * collection waits in the kernel too, so long tasks that allocate may still start an extra thread now
+ * and then.) Rule: when tasks wait in the
  * shared queue, no worker is parked and a worker is blocked, an <em>extra</em> IO thread starts, up to
- * {@code maxThreads} in all. It is checked when a task is queued, and by a worker after every {@value
- * #LOOK_EVERY} tasks. An extra thread retires once it has found no task for {@code keepAlive}, or once
+ * {@code maxThreads} in all. It is checked when a task is queued, and by a worker after a long task or
+ * every {@value #LOOK_EVERY} tasks. An extra thread retires once it has found no task for {@code keepAlive}, or once
  * it has run {@value #RETIRE_AFTER_SHORT_TASKS} short tasks in a row while another worker is parked
  * (its chain goes back to the shared queue, where that worker takes it). The {@code threads} core threads never retire.
  * Short tasks start nothing, however many wait: page-cached work stays on the core threads.
@@ -310,7 +312,7 @@ public final class IoThreadPool extends AbstractExecutorService {
       // shutdown() came between the check and the offer, and the workers may have left already
       throw new RejectedExecutionException("the IO thread pool is shut down");
     }
-    if (!wakeOne() && othersWaiting && live.get() < workers.length() && anyBlocked()) {
+    if (!wakeOne() && othersWaiting && live.get() < workers.length() && anyBlocked(null)) {
       addWorker(); // threads are blocked in the kernel and work piles up
     }
   }
@@ -319,8 +321,11 @@ public final class IoThreadPool extends AbstractExecutorService {
    * Whether some worker is blocked (see the class comment): worth another thread. Looks at most once
    * per {@link #BLOCKED_MICROS} µs (a worker must be blocked that long to count anyway), so that a
    * saturated pool, which asks on every submission, does not scan its workers each time.
+   *
+   * @param self the worker asking, whose long task has just returned (its kernel state now says it
+   *     runs; see {@link Worker#waitedDuringTask}), or null
    */
-  private boolean anyBlocked() {
+  private boolean anyBlocked(Worker self) {
     long now = System.nanoTime();
     long next = nextBlockedLook;
     if (now - next < 0 || !NEXT_LOOK.compareAndSet(this, next, now + BLOCKED_NANOS)) {
@@ -330,7 +335,8 @@ public final class IoThreadPool extends AbstractExecutorService {
       Worker w = workers.get(i);
       if (w != null) {
         long since = w.taskStart;
-        if (since != 0 && now - since > BLOCKED_NANOS && w.waitsInKernel(now)) {
+        if (since != 0 && now - since > BLOCKED_NANOS
+            && (w == self ? w.waitedDuringTask(since) : w.waitsInKernel(now))) {
           return true;
         }
       }
@@ -529,6 +535,20 @@ public final class IoThreadPool extends AbstractExecutorService {
       return waiting;
     }
 
+    /**
+     * Whether this worker, whose task that started at {@code since} has just returned, waited in the
+     * kernel during it: as a look during the task read it; without one, yes if no other worker is
+     * alive to be looked at instead (the time rule alone, as where the kernel cannot tell), else no
+     * (the other workers' looks decide).
+     */
+    boolean waitedDuringTask(long since) {
+      if (kernel == null) {
+        return true;
+      }
+      StateReading r = reading;
+      return r != null && r.at - since >= 0 ? r.waiting : live.get() == 1;
+    }
+
     @Override
     public void run() {
       kernel = KernelWait.ofCurrentThread();
@@ -571,23 +591,28 @@ public final class IoThreadPool extends AbstractExecutorService {
       } catch (Throwable t) {
         getUncaughtExceptionHandler().uncaughtException(this, t);
       }
-      TASK_START.setRelease(this, 0L);
       if (!timed) {
+        TASK_START.setRelease(this, 0L);
         return false;
       }
-      // Every LOOK_EVERY-th task: a look reads the clock, which short (page-cached) tasks would pay
-      // for each time; a blocked worker is seen a few tasks later, well within a device read.
-      if (idle.get() == 0 && !shared.isEmpty() && live.get() < workers.length()
-          && ++tasksSinceLook >= LOOK_EVERY) {
-        tasksSinceLook = 0;
-        if (anyBlocked()) {
-          addWorker(); // work still waits for a thread while a worker is blocked: follow the device
+      long end = 0;
+      if (idle.get() == 0 && !shared.isEmpty() && live.get() < workers.length()) {
+        // Work waits for a thread. After a long task, look now (this worker may have been the one
+        // blocked); else every LOOK_EVERY-th task, since a look costs more than a page-cached read.
+        end = System.nanoTime();
+        boolean ranLong = end - start > BLOCKED_NANOS;
+        if (ranLong || ++tasksSinceLook >= LOOK_EVERY) {
+          tasksSinceLook = 0;
+          if (anyBlocked(ranLong ? this : null)) {
+            addWorker(); // work still waits while a worker is blocked: follow the device
+          }
         }
       }
+      TASK_START.setRelease(this, 0L);
       if (!isExtra()) {
         return false;
       }
-      boolean blocked = System.nanoTime() - start > BLOCKED_NANOS;
+      boolean blocked = (end != 0 ? end : System.nanoTime()) - start > BLOCKED_NANOS;
       shortStreak = blocked ? 0 : shortStreak + 1;
       // Only with a parked worker to take our chain over: else the chain would wait for a blocked one.
       return shortStreak >= RETIRE_AFTER_SHORT_TASKS && idle.get() > 0;

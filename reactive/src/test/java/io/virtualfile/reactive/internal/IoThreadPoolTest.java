@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.ParameterizedTest;
 
 class IoThreadPoolTest {
   private final List<IoThreadPool> pools = new ArrayList<>();
@@ -528,5 +530,34 @@ class IoThreadPoolTest {
       stop.set(true);
     }
     assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  /**
+   * A burst of blocking tasks submitted at once, before any has run long enough to count: the pool
+   * still grows to its bound, as each long task returns (with one core thread, no other worker is
+   * there to be looked at while it blocks).
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2})
+  void aBurstOfBlockingTasksSubmittedAtOnce_growsThePoolToItsBound(int coreThreads)
+      throws Exception {
+    IoThreadPool pool =
+        new IoThreadPool(coreThreads, 4, TimeUnit.MILLISECONDS.toNanos(200), "burst-io-");
+    pools.add(pool);
+    AtomicInteger peak = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(16);
+    for (int i = 0; i < 16; i++) {
+      pool.execute(() -> {
+        peak.accumulateAndGet(pool.threads(), Math::max);
+        try {
+          Thread.sleep(20); // waits in the kernel, as a read from the device does
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        done.countDown();
+      });
+    }
+    assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(peak.get()).as("threads at the busiest").isEqualTo(4);
   }
 }
