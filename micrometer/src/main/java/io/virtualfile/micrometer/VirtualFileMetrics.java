@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.virtualfile.CacheStats;
 import io.virtualfile.CrashSafeOverwriteException.Step;
 import io.virtualfile.FileIoListener;
@@ -19,6 +20,8 @@ import io.virtualfile.reactive.AsyncFileIo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -101,6 +104,14 @@ public final class VirtualFileMetrics implements MeterBinder, AutoCloseable {
   private final Tags tags;
   private final boolean percentileHistogram;
 
+  /**
+   * The tags bound to each registry (and, for a composite, to the registries it holds) by bindings not
+   * closed yet, over all instances: checked and extended at once under its own lock, so that of two
+   * bindings of the same tags at the same moment one is refused. Weak keys: a registry that is gone
+   * takes its entries with it.
+   */
+  private static final Map<MeterRegistry, List<Tags>> BOUND = new WeakHashMap<>();
+
   /** The listeners bound so far, for {@link #close()}; guarded by itself. Shared by the copies. */
   private final List<FileIoListener> bound;
 
@@ -155,11 +166,19 @@ public final class VirtualFileMetrics implements MeterBinder, AutoCloseable {
   @Override
   public void bindTo(MeterRegistry registry) {
     Objects.requireNonNull(registry, "registry");
-    if (registry.find(CAPACITY).tags(tags).gauges().stream()
-        .anyMatch(g -> g.getId().getTags().size() == tags.stream().count())) {
-      throw new IllegalStateException("virtualfile metrics with tags " + tags
-          + " are bound to this registry already: bind each cache or engine once, and tell two apart"
-          + " with withTags");
+    List<MeterRegistry> reached = reached(registry);
+    synchronized (BOUND) {
+      boolean taken = reached.stream().anyMatch(r -> BOUND.getOrDefault(r, List.of()).contains(tags))
+          || registry.find(CAPACITY).tags(tags).gauges().stream()
+              .anyMatch(g -> g.getId().getTags().size() == tags.stream().count());
+      if (taken) {
+        throw new IllegalStateException("virtualfile metrics with tags " + tags
+            + " are bound to this registry already (or to a composite registry that holds it, or one"
+            + " it holds): bind each cache or engine once, and tell two apart with withTags");
+      }
+      for (MeterRegistry r : reached) {
+        BOUND.computeIfAbsent(r, k -> new ArrayList<>()).add(tags);
+      }
     }
     Source s = source;
     FunctionCounter.builder(HITS, s, src -> src.stats().get().hits())
@@ -187,7 +206,7 @@ public final class VirtualFileMetrics implements MeterBinder, AutoCloseable {
           .description("IO threads started beyond the core ones while threads blocked in the kernel")
           .register(registry);
     }
-    Listener listener = new Listener(registry);
+    Listener listener = new Listener(registry, reached);
     synchronized (bound) {
       bound.add(listener);
     }
@@ -208,7 +227,27 @@ public final class VirtualFileMetrics implements MeterBinder, AutoCloseable {
     }
     for (FileIoListener l : toRemove) {
       source.remove().test(l);
+      synchronized (BOUND) {
+        for (MeterRegistry r : ((Listener) l).reached) {
+          List<Tags> bound = BOUND.get(r);
+          if (bound != null) {
+            bound.remove(tags);
+          }
+        }
+      }
     }
+  }
+
+  /** {@code registry}, and the registries a composite holds, recursively: where its meters land. */
+  private static List<MeterRegistry> reached(MeterRegistry registry) {
+    List<MeterRegistry> all = new ArrayList<>();
+    all.add(registry);
+    if (registry instanceof CompositeMeterRegistry composite) {
+      for (MeterRegistry child : composite.getRegistries()) {
+        all.addAll(reached(child));
+      }
+    }
+    return all;
   }
 
   private static String tagValue(Enum<?> e) {
@@ -221,6 +260,8 @@ public final class VirtualFileMetrics implements MeterBinder, AutoCloseable {
     private static final int STEPS = Step.values().length;
 
     private final MeterRegistry registry;
+    /** The registries this listener's binding reached (see {@link #reached}). */
+    private final List<MeterRegistry> reached;
     private final Counter bytesRead;
     private final Counter bytesWritten;
     private final DistributionSummary syncBatch;
@@ -233,8 +274,9 @@ public final class VirtualFileMetrics implements MeterBinder, AutoCloseable {
      */
     private final AtomicReferenceArray<Timer> timers = new AtomicReferenceArray<>(2 * (OPS + STEPS));
 
-    Listener(MeterRegistry registry) {
+    Listener(MeterRegistry registry, List<MeterRegistry> reached) {
       this.registry = registry;
+      this.reached = reached;
       bytesRead = Counter.builder(BYTES_READ).tags(tags).baseUnit(BaseUnits.BYTES)
           .description("bytes read by virtual files").register(registry);
       bytesWritten = Counter.builder(BYTES_WRITTEN).tags(tags).baseUnit(BaseUnits.BYTES)

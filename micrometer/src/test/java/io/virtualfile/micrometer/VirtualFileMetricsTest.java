@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.virtualfile.CacheStats;
 import io.virtualfile.OpenFileCache;
@@ -243,6 +244,60 @@ class VirtualFileMetricsTest {
           .timers()).extracting(Timer::count).contains(1L);
       assertThat(registry.find(VirtualFileMetrics.OPERATIONS).tags("op", "size").timers())
           .extracting(Timer::count).containsOnly(1L);
+    }
+  }
+
+  @Test
+  void aSecondBinding_isRefusedToo_underCommonTags_andThroughACompositeEitherWay() throws IOException {
+    try (OpenFileCache cache = OpenFileCache.create(4)) {
+      SimpleMeterRegistry tagged = new SimpleMeterRegistry();
+      tagged.config().commonTags("app", "blobs");
+      new VirtualFileMetrics(cache).bindTo(tagged);
+      assertThatThrownBy(() -> new VirtualFileMetrics(cache).bindTo(tagged))
+          .isInstanceOf(IllegalStateException.class);
+
+      SimpleMeterRegistry child = new SimpleMeterRegistry();
+      CompositeMeterRegistry composite = new CompositeMeterRegistry();
+      composite.add(child);
+      new VirtualFileMetrics(cache).bindTo(child);
+      assertThatThrownBy(() -> new VirtualFileMetrics(cache).bindTo(composite))
+          .isInstanceOf(IllegalStateException.class);
+
+      SimpleMeterRegistry child2 = new SimpleMeterRegistry();
+      CompositeMeterRegistry composite2 = new CompositeMeterRegistry();
+      composite2.add(child2);
+      new VirtualFileMetrics(cache).bindTo(composite2);
+      assertThatThrownBy(() -> new VirtualFileMetrics(cache).bindTo(child2))
+          .isInstanceOf(IllegalStateException.class);
+    }
+  }
+
+  @Test
+  void ofBindingsOfTheSameTagsAtTheSameMoment_exactlyOneWins() throws Exception {
+    try (OpenFileCache cache = OpenFileCache.create(4)) {
+      for (int trial = 0; trial < 200; trial++) {
+        SimpleMeterRegistry r = new SimpleMeterRegistry();
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.atomic.AtomicInteger won = new java.util.concurrent.atomic.AtomicInteger();
+        Runnable bind = () -> {
+          try {
+            start.await();
+            new VirtualFileMetrics(cache).bindTo(r);
+            won.incrementAndGet();
+          } catch (IllegalStateException refused) {
+            // the other one won
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        };
+        Thread a = new Thread(bind);
+        Thread b = new Thread(bind);
+        a.start();
+        b.start();
+        a.join();
+        b.join();
+        assertThat(won.get()).as("trial %d", trial).isEqualTo(1);
+      }
     }
   }
 
