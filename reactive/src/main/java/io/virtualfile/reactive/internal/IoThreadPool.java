@@ -537,16 +537,13 @@ public final class IoThreadPool extends AbstractExecutorService {
 
     /**
      * Whether this worker, whose task that started at {@code since} has just returned, waited in the
-     * kernel during it: as a look during the task read it; without one, yes if no other worker is
-     * alive to be looked at instead (the time rule alone, as where the kernel cannot tell), else no
-     * (the other workers' looks decide).
+     * kernel during it: as a look during the task read it, and by the time alone (as where the kernel
+     * cannot tell) if no look did. Its state now says nothing (it runs), and the other workers may
+     * have finished their long tasks at the same moment, so their looks cannot decide for it either.
      */
     boolean waitedDuringTask(long since) {
-      if (kernel == null) {
-        return true;
-      }
       StateReading r = reading;
-      return r != null && r.at - since >= 0 ? r.waiting : live.get() == 1;
+      return kernel == null || r == null || r.at - since < 0 || r.waiting;
     }
 
     @Override
