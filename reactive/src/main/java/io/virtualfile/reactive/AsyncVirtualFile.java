@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.IntFunction;
@@ -460,7 +461,9 @@ public final class AsyncVirtualFile {
       }
       Events.operation(l, kind, t0, 0, null);
       return result;
-    }).subscribeOn(io.ioScheduler());
+    }).subscribeOn(io.ioScheduler())
+        // A closed engine refuses the call as it refuses every other: not with the scheduler's rejection.
+        .onErrorMap(RejectedExecutionException.class, e -> io.isClosed() ? io.closedError() : e);
   }
 
   private void checkRead(ByteBuffer dst, long position) {
