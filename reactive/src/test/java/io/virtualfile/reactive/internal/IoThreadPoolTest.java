@@ -468,17 +468,8 @@ class IoThreadPoolTest {
     IoThreadPool pool = new IoThreadPool(1, 4, TimeUnit.MILLISECONDS.toNanos(100), "busy-io-");
     pools.add(pool);
     CountDownLatch release = new CountDownLatch(1);
-    CountDownLatch blocking = new CountDownLatch(1);
     CountDownLatch chainDone = new CountDownLatch(1);
-    pool.execute(() -> { // blocks the core thread, so that the next tasks start an extra
-      blocking.countDown();
-      try {
-        release.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    assertThat(blocking.await(10, TimeUnit.SECONDS)).isTrue();
+    blockAWorkerUntil(pool, release); // so that the next tasks start an extra
     Thread.sleep(1); // the core thread's task now counts as blocked
     AtomicInteger left = new AtomicInteger(10_000);
     Runnable[] step = new Runnable[1];
@@ -571,6 +562,20 @@ class IoThreadPoolTest {
     IoThreadPool pool = new IoThreadPool(1, 2, TimeUnit.MILLISECONDS.toNanos(200), "single-io-");
     pools.add(pool);
     CountDownLatch release = new CountDownLatch(1);
+    blockAWorkerUntil(pool, release);
+    try {
+      Thread.sleep(1); // the blocked task now counts as blocked
+      CountDownLatch ran = new CountDownLatch(1);
+      pool.execute(ran::countDown);
+      assertThat(ran.await(10, TimeUnit.SECONDS)).as("ran while the core thread was blocked").isTrue();
+    } finally {
+      release.countDown();
+    }
+  }
+
+  /** Submits a task that blocks its worker until {@code release}, and waits until it runs. */
+  private static void blockAWorkerUntil(IoThreadPool pool, CountDownLatch release)
+      throws InterruptedException {
     CountDownLatch blocking = new CountDownLatch(1);
     pool.execute(() -> {
       blocking.countDown();
@@ -580,14 +585,6 @@ class IoThreadPoolTest {
         Thread.currentThread().interrupt();
       }
     });
-    try {
-      assertThat(blocking.await(10, TimeUnit.SECONDS)).isTrue();
-      Thread.sleep(1); // the blocked task now counts as blocked
-      CountDownLatch ran = new CountDownLatch(1);
-      pool.execute(ran::countDown);
-      assertThat(ran.await(10, TimeUnit.SECONDS)).as("ran while the core thread was blocked").isTrue();
-    } finally {
-      release.countDown();
-    }
+    assertThat(blocking.await(10, TimeUnit.SECONDS)).as("the blocking task runs").isTrue();
   }
 }
