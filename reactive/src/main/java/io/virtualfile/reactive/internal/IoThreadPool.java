@@ -306,13 +306,14 @@ public final class IoThreadPool extends AbstractExecutorService {
         return;
       }
     }
+    boolean othersWaiting = !shared.isEmpty();
     shared.offer(task);
     if (runState != RUNNING && shared.remove(task)) {
       // shutdown() came between the check and the offer, and the workers may have left already
       throw new RejectedExecutionException("the IO thread pool is shut down");
     }
-    if (!wakeOne() && live.get() < workers.length() && anyBlocked(null)) {
-      addWorker(); // this task waits while a worker is blocked in the kernel
+    if (!wakeOne() && othersWaiting && live.get() < workers.length() && anyBlocked(null)) {
+      addWorker(); // threads are blocked in the kernel and work piles up
     }
   }
 

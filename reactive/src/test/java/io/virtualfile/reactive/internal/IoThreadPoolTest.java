@@ -552,27 +552,6 @@ class IoThreadPoolTest {
     assertThat(peak.get()).as("threads at the busiest").isEqualTo(4);
   }
 
-  /**
-   * One task submitted while the only core thread is blocked (a subscriber that blocks inside a
-   * signal, against the rules, or a long fsync): it does not wait for the blocked thread, an extra one
-   * runs it.
-   */
-  @Test
-  void oneTaskSubmittedWhileTheOnlyWorkerIsBlocked_runsOnAnExtraThread() throws Exception {
-    IoThreadPool pool = new IoThreadPool(1, 2, TimeUnit.MILLISECONDS.toNanos(200), "single-io-");
-    pools.add(pool);
-    CountDownLatch release = new CountDownLatch(1);
-    blockAWorkerUntil(pool, release);
-    try {
-      Thread.sleep(1); // the blocked task now counts as blocked
-      CountDownLatch ran = new CountDownLatch(1);
-      pool.execute(ran::countDown);
-      assertThat(ran.await(10, TimeUnit.SECONDS)).as("ran while the core thread was blocked").isTrue();
-    } finally {
-      release.countDown();
-    }
-  }
-
   /** Submits a task that blocks its worker until {@code release}, and waits until it runs. */
   private static void blockAWorkerUntil(IoThreadPool pool, CountDownLatch release)
       throws InterruptedException {
