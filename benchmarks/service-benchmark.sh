@@ -9,10 +9,12 @@
 # Settings (environment): RUNS (1), DURATION seconds measured per workload (10), WARMUP seconds of
 # unmeasured load before each workload (3), CONNECTIONS (64), WRK_THREADS (2), WRK_TIMEOUT (10s),
 # PORT (18080), DIR blob directory (/tmp/virtualfile-service-blobs, created once and reused),
-# JAVA_OPTS for the server JVMs (-Xmx2g), SKIP_BUILD=1 to use the jar as it is.
+# JAVA_OPTS for the server JVMs (-Xmx2g), SKIP_BUILD=1 to use the jar as it is; VERSIONS and WORKLOADS
+# (space-separated subsets, e.g. WORKLOADS=get-uniform VERSIONS="virtualfile usual") and RESULTS (the
+# report's directory, benchmarks/results) for a partial run.
 #
-# Writes benchmarks/results/service.md (report) and service.tsv (the raw figures); wrk outputs and
-# server logs go to benchmarks/target/service/.
+# Writes $RESULTS/service.md (report) and service.tsv (the raw figures); wrk outputs and server logs go
+# to benchmarks/target/service/.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -26,11 +28,12 @@ PORT=${PORT:-18080}
 DIR=${DIR:-/tmp/virtualfile-service-blobs}
 JAVA_OPTS=${JAVA_OPTS:--Xmx2g}
 BLOBS=20000
-VERSIONS=(virtualfile usual memory)
-WORKLOADS=(get-uniform get-hot put)
+read -r -a VERSIONS <<< "${VERSIONS:-virtualfile usual memory}"
+read -r -a WORKLOADS <<< "${WORKLOADS:-get-uniform get-hot put}"
 JAR=benchmarks/target/benchmarks.jar
 WORK=benchmarks/target/service
-RESULTS=benchmarks/results
+RESULTS=${RESULTS:-benchmarks/results}
+mkdir -p "$RESULTS"
 
 command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 

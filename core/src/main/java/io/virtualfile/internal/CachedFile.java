@@ -127,7 +127,7 @@ public final class CachedFile<C extends Closeable> {
     if (cache.isClosed()) {
       throw new FileClosedException("the open-file cache is closed; cannot open " + path);
     }
-    Object shareKey = List.of(path, options.reopen(), opener);
+    Object shareKey = shareKey(path, options, opener);
     BasicFileAttributes now = null;
     try {
       now = Files.readAttributes(path, BasicFileAttributes.class);
@@ -142,6 +142,11 @@ public final class CachedFile<C extends Closeable> {
         new FileBinding<>(cache, path, () -> opener.open(path, options.reopen()), shareKey);
     return new CachedFile<>(binding, false, binding.openFirst(
         () -> opener.open(path, options.firstOpen()), now == null ? null : now.fileKey()));
+  }
+
+  /** The key under which handles of {@code path} opened so by {@code opener} share a binding. */
+  static Object shareKey(Path path, OpenOptions options, PathOpener<?> opener) {
+    return List.of(path, options.reopen(), opener);
   }
 
   /**

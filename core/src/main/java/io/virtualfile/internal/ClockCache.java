@@ -33,7 +33,8 @@ import java.util.concurrent.locks.LockSupport;
  * CAS on the slot's pin count plus a read of its tag. The clock hand is an {@link AtomicLong} that
  * every miss advances; two misses never claim the same slot because claiming is a {@code 0 -> LOCKED}
  * CAS. A slot lock is held for a bounded amount of work: a reservation (closing the evicted
- * descriptor, then the miss's open of its file), or closing one retired descriptor.
+ * descriptor, then the miss's open of its file), closing one retired descriptor, or a one-time read
+ * on a descriptor the slot is lent to ({@link OneTimeOpen}: its open, its reads and its close).
  *
  * <h2>Dropping a binding</h2>
  * {@link #retire} never waits for operations in flight: it marks the binding retired, so that no new
@@ -96,6 +97,9 @@ public final class ClockCache<C extends Closeable> {
    */
   final ConcurrentHashMap<Object, FileBinding<C>> shared = new ConcurrentHashMap<>();
 
+  /** One-time reads' recent misses, by share key: their admission filter ({@link OneTimeOpen}). */
+  final Doorkeeper oneTimeMisses;
+
   /** Process-wide so that a tag can never be reused by another binding, in any cache. */
   private static final AtomicLong TAGS = new AtomicLong();
 
@@ -109,7 +113,10 @@ public final class ClockCache<C extends Closeable> {
   private final LongAdder misses = new LongAdder();
   private final LongAdder evictions = new LongAdder();
 
-  /** Slots that hold a descriptor; changed only by the thread that holds the slot's lock. */
+  /**
+   * Slots that hold a descriptor, cached or lent ({@link OneTimeOpen}); changed only by the thread that
+   * holds the slot's lock.
+   */
   private final AtomicInteger open = new AtomicInteger();
 
   /** Who is told about evictions and waits for a slot (and, through the files on this cache, the rest). */
@@ -134,6 +141,7 @@ public final class ClockCache<C extends Closeable> {
       slots[i] = new Slot<>(i, this);
     }
     this.pinWait = pinWait;
+    this.oneTimeMisses = new Doorkeeper(capacity);
   }
 
   public int capacity() {
@@ -157,7 +165,7 @@ public final class ClockCache<C extends Closeable> {
     return evictions.sum();
   }
 
-  /** Slots that currently hold an open descriptor. */
+  /** Slots that currently hold an open descriptor (cached, or lent to a one-time read). */
   public int openDescriptors() {
     return open.get();
   }
@@ -309,7 +317,18 @@ public final class ClockCache<C extends Closeable> {
     return s;
   }
 
-  /** Ends the reservation of {@code s} without a descriptor (the open failed): the slot is free. */
+  /**
+   * A reserved slot was lent to a descriptor that the cache does not keep ({@code +1}, after its open),
+   * or that descriptor was closed ({@code -1}, before {@link #unreserve}): see {@link OneTimeOpen}.
+   */
+  void lent(int delta) {
+    open.addAndGet(delta);
+  }
+
+  /**
+   * Ends the reservation of {@code s} without a descriptor (the open failed, or a lent descriptor was
+   * closed): the slot is free.
+   */
   void unreserve(Slot<C> s) {
     s.unlock(closed ? Slot.DEAD : 0);
   }

@@ -18,7 +18,8 @@ import java.lang.invoke.VarHandle;
  *       No new pin is granted; the caller whose {@link #unpin()} releases the last pin closes the
  *       descriptor and empties the slot. So dropping a binding never waits for operations in flight.</li>
  *   <li>{@link #LOCKED}: one thread owns the slot exclusively, for a bounded amount of work (binding a
- *       new descriptor, or closing a retired one). Pins fail while it is locked.</li>
+ *       new descriptor, closing a retired one, or one whole-file read on a descriptor the slot is lent
+ *       to: {@link OneTimeOpen}). Pins fail while it is locked.</li>
  *   <li>{@link #DEAD}: the cache is closed and the slot empty, for good.</li>
  * </ul>
  * Only the transitions {@code 0 -> LOCKED} and {@code RETIRED -> LOCKED} (the latter by the last pin's

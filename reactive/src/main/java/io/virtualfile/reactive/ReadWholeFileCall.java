@@ -3,6 +3,7 @@ package io.virtualfile.reactive;
 import io.virtualfile.FileIoListener;
 import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.Events;
+import io.virtualfile.internal.OneTimeOpen;
 import io.virtualfile.internal.OpenOptions;
 import io.virtualfile.internal.Slot;
 import io.virtualfile.reactive.spi.EngineChannel;
@@ -24,13 +25,20 @@ import reactor.core.publisher.Operators;
  * and the owner of the handle and its pin.
  *
  * <p>The work goes to the engine ({@link io.virtualfile.reactive.spi.IoEngine#start}), which calls
- * {@code pin} on an IO thread: the handle is opened ({@link CachedFile#open}: it joins the file's cached
- * descriptor when there is one, and reads the file's size with its identity) and pinned. The reads then
- * follow one another on that one descriptor until the buffer is full (the thread engine makes them all
- * in that same task; the io_uring engine starts each from the completion of the one before, on its
- * ring's thread). Then the pin is released, the handle closed and the buffer emitted, on that thread.
- * Holding the pin across the reads is what makes the result one file's bytes, even if a library
- * overwrite replaces the file meanwhile.
+ * {@code pin} on an IO thread. There the file is opened one of two ways ({@link
+ * OneTimeOpen#throughCache} decides):
+ * <ul>
+ *   <li>through the cache, if its descriptor is cached or the file was read shortly before: a handle is
+ *       opened ({@link CachedFile#open}: it joins the file's cached descriptor when there is one, and
+ *       reads the file's size with its identity) and pinned;</li>
+ *   <li>otherwise on a descriptor of its own, in a slot the cache lends for the read ({@link
+ *       OneTimeOpen}), whose size is read from the descriptor.</li>
+ * </ul>
+ * The reads then follow one another on that one descriptor until the buffer is full (the thread engine
+ * makes them all in that same task; the io_uring engine starts each from the completion of the one
+ * before, on its ring's thread). Then the pin is released and the handle closed (or the own descriptor
+ * closed), and the buffer emitted, on that thread. Reading on one descriptor throughout, pinned, is what
+ * makes the result one file's bytes, even if a library overwrite replaces the file meanwhile.
  *
  * <p>A cancel stops the work at the next step; a read in flight completes first, and the buffer read
  * so far then goes to the discard hook. The handle is closed on every path, exactly once, by the step that ends the
@@ -84,8 +92,15 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
    */
   private static final class Run extends OneValueSubscription<ByteBuffer> implements CachedIo {
     private final ReadWholeFileCall call;
+    /** Through the cache: the handle and its pin. */
     private CachedFile<EngineChannel> file;
     private Slot<EngineChannel> slot;
+
+    /** Else the descriptor of its own. */
+    private OneTimeOpen<EngineChannel> own;
+
+    /** The descriptor read, once opened. */
+    private EngineChannel channel;
     private ByteBuffer buffer;
 
     /** Told each read; read once, at the start. When the read in flight started (0 if nobody listens). */
@@ -109,9 +124,17 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
       }
       listener = call.io.events().listener();
       try {
-        file = CachedFile.open(call.io.cache(), call.path, READ, call.io.opener());
-        slot = file.pin();
-        long size = file.sizeAtOpen(); // read with the identity check: no fstat of its own
+        long size;
+        if (OneTimeOpen.throughCache(call.io.cache(), call.path, READ, call.io.opener())) {
+          file = CachedFile.open(call.io.cache(), call.path, READ, call.io.opener());
+          slot = file.pin();
+          channel = slot.channel();
+          size = file.sizeAtOpen(); // read with the identity check: no fstat of its own
+        } else {
+          own = OneTimeOpen.open(call.io.cache(), call.path, READ, call.io.opener());
+          channel = own.channel();
+          size = channel.size();
+        }
         if (size > Integer.MAX_VALUE - 8) {
           throw new IOException("too large to read into one buffer (" + size + " bytes): " + call.path);
         }
@@ -125,7 +148,7 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
         return null;
       }
       readStart = Events.start(listener);
-      return slot.channel();
+      return channel;
     }
 
     @Override
@@ -162,21 +185,28 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
     /** A read failed, or the work never reached an IO thread (then nothing was opened). */
     @Override
     public void failed(Throwable error) {
-      if (slot != null) {
+      if (channel != null) {
         Events.operation(listener, FileIoListener.Operation.READ, readStart, 0, error);
       }
       end(error);
     }
 
-    /** Releases the pin, closes the handle, then delivers the buffer or {@code error}. */
+    /**
+     * Releases the pin and closes the handle, or closes the own descriptor; then delivers the buffer or
+     * {@code error}.
+     */
     private void end(Throwable error) {
       Throwable failure = error;
       if (slot != null) {
         slot.unpin();
       }
-      if (file != null) {
+      if (file != null || own != null) {
         try {
-          file.close();
+          if (file != null) {
+            file.close();
+          } else {
+            own.close();
+          }
         } catch (IOException | RuntimeException e) {
           if (failure == null) {
             failure = e;

@@ -133,14 +133,6 @@ class ReadsForServicesTest {
   }
 
   @Test
-  void readAllOfAPath_again_needsNoOpenOfTheFile() {
-    StepVerifier.create(AsyncVirtualFile.readAll(blob, io)).expectNextCount(1).verifyComplete();
-    long misses = io.stats().misses();
-    StepVerifier.create(AsyncVirtualFile.readAll(blob, io)).expectNextCount(1).verifyComplete();
-    assertThat(io.stats().misses()).isEqualTo(misses);
-  }
-
-  @Test
   void readAllOfAPath_afterALibraryOverwrite_readsTheNewContent() {
     StepVerifier.create(AsyncVirtualFile.readAll(blob, io)).expectNextCount(1).verifyComplete();
     io.overwrite(blob, ByteBuffer.wrap(new byte[] {1, 2, 3})).block();
@@ -169,9 +161,9 @@ class ReadsForServicesTest {
       }
       d.dispose();
     }
-    AsyncHandleLifecycleTest.awaitTrue("every handle closed",
-        () -> OpenFileRegistry.registered(blob) == 0);
-    assertThat(io.stats().openHandles()).isLessThanOrEqualTo(1);
+    // A read that was admitted to the cache leaves its descriptor cached; one-time reads leave none.
+    AsyncHandleLifecycleTest.awaitTrue("every handle and own descriptor closed",
+        () -> OpenFileRegistry.registered(blob) == 0 && io.stats().openHandles() <= 1);
   }
 
   @Test

@@ -1,0 +1,170 @@
+package io.virtualfile.reactive;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.virtualfile.internal.OpenFileRegistry;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+
+/**
+ * {@link AsyncVirtualFile#readAll(Path, AsyncFileIo)} of a file that is not cached: read once, on a
+ * descriptor of its own in a slot the cache lends; read again soon, admitted to the cache.
+ */
+class OneTimeReadsTest {
+  @TempDir Path dir;
+  AsyncFileIo io;
+
+  @AfterEach
+  void tearDown() {
+    if (io != null) {
+      io.close();
+    }
+  }
+
+  List<Path> files(int n, int size) throws IOException {
+    List<Path> paths = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      byte[] b = new byte[size];
+      java.util.Arrays.fill(b, (byte) i);
+      paths.add(Files.write(dir.resolve("f" + i), b));
+    }
+    return paths;
+  }
+
+  @Test
+  void filesReadOnceEach_areNotKept_andEvictNothing() throws Exception {
+    io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(4).build();
+    List<Path> paths = files(200, 100);
+    for (int i = 0; i < paths.size(); i++) {
+      ByteBuffer b = AsyncVirtualFile.readAll(paths.get(i), io).block();
+      assertThat(b.remaining()).isEqualTo(100);
+      assertThat(b.get(99)).isEqualTo((byte) i);
+    }
+    assertThat(io.stats().misses()).isEqualTo(200);
+    assertThat(io.stats().evictions()).as("evictions").isZero();
+    assertThat(io.stats().openHandles()).as("descriptors left open").isZero();
+    assertThat(OpenFileRegistry.registered(paths.get(0))).isZero();
+  }
+
+  @Test
+  void aFileReadAgainSoon_isAdmitted_andItsNextReadIsAHit() throws Exception {
+    io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(4).build();
+    Path f = files(1, 10).get(0);
+    AsyncVirtualFile.readAll(f, io).block();
+    assertThat(io.stats().openHandles()).as("after the first read").isZero();
+    AsyncVirtualFile.readAll(f, io).block();
+    assertThat(io.stats().openHandles()).as("after the second read").isEqualTo(1);
+    long misses = io.stats().misses();
+    long hits = io.stats().hits();
+    StepVerifier.create(AsyncVirtualFile.readAll(f, io))
+        .assertNext(b -> assertThat(b.remaining()).isEqualTo(10))
+        .verifyComplete();
+    assertThat(io.stats().misses()).isEqualTo(misses);
+    assertThat(io.stats().hits()).isEqualTo(hits + 1);
+  }
+
+  /** The lent slots bound the own descriptors: they never add to the cache's capacity. */
+  @Test
+  void manyOneTimeReadsAtOnce_neverHoldMoreDescriptorsThanTheCapacity() throws Exception {
+    io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(1).build();
+    List<Path> paths = files(100, 1024 * 1024);
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicInteger most = new AtomicInteger();
+    Thread sampler = new Thread(() -> {
+      while (!done.get()) {
+        most.accumulateAndGet(descriptorsUnder(dir), Math::max);
+      }
+    });
+    sampler.start();
+    try {
+      Long bytes = Flux.fromIterable(paths)
+          .flatMap(p -> AsyncVirtualFile.readAll(p, io).subscribeOn(Schedulers.parallel()), 64)
+          .map(b -> (long) b.remaining())
+          .reduce(0L, Long::sum)
+          .block();
+      assertThat(bytes).isEqualTo(100L * 1024 * 1024);
+    } finally {
+      done.set(true);
+      sampler.join();
+    }
+    assertThat(most.get()).as("descriptors of the test's files open at once").isEqualTo(1);
+  }
+
+  /** Reads of files being replaced by library overwrites return one version whole, on either path. */
+  @Test
+  void readsRacingOverwrites_returnOneVersionWhole() throws Exception {
+    io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(1).build();
+    List<Path> paths = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      paths.add(Files.write(dir.resolve("v" + i), version(i)));
+    }
+    AtomicBoolean done = new AtomicBoolean();
+    ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+    Thread writer = new Thread(() -> {
+      for (int v = 1; !done.get(); v++) {
+        try {
+          io.overwrite(paths.get(v % 3), ByteBuffer.wrap(version(v))).block();
+        } catch (RuntimeException e) {
+          errors.add(e);
+        }
+      }
+    });
+    writer.start();
+    try {
+      for (int i = 0; i < 3_000; i++) {
+        ByteBuffer b = AsyncVirtualFile.readAll(paths.get(i % 3), io).block();
+        byte first = b.get(0);
+        assertThat(b.remaining()).as("length of read %d", i).isEqualTo(version(first).length);
+        for (int k = 0; k < b.remaining(); k++) {
+          if (b.get(k) != first) {
+            throw new AssertionError("read " + i + " mixes versions at byte " + k);
+          }
+        }
+      }
+    } finally {
+      done.set(true);
+      writer.join();
+    }
+    assertThat(errors).isEmpty();
+  }
+
+  /** Content of version {@code v}: its low byte, repeated; the length follows from that byte. */
+  static byte[] version(int v) {
+    byte[] content = new byte[1000 + (v & 0xff) % 7 * 512];
+    java.util.Arrays.fill(content, (byte) v);
+    return content;
+  }
+
+  /** Descriptors of this process open on files under {@code dir}, from {@code /proc/self/fd}. */
+  static int descriptorsUnder(Path dir) {
+    int n = 0;
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        try {
+          if (Files.readSymbolicLink(fd).startsWith(dir)) {
+            n++;
+          }
+        } catch (IOException e) {
+          // closed meanwhile
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return n;
+  }
+}
