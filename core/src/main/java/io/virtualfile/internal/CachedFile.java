@@ -161,14 +161,6 @@ public final class CachedFile<C extends Closeable> {
     return binding.path;
   }
 
-  /**
-   * The size of the file this handle opened, when it was opened (read by path at the open, with its
-   * identity): a whole-file read needs no other {@code stat}.
-   */
-  public long sizeAtOpen() {
-    return opened.size();
-  }
-
   public boolean isClosed() {
     return closed;
   }

@@ -29,12 +29,12 @@ import reactor.core.publisher.Operators;
  * OneTimeOpen#throughCache} decides):
  * <ul>
  *   <li>through the cache, if its descriptor is cached or the file was read shortly before: a handle is
- *       opened ({@link CachedFile#open}: it joins the file's cached descriptor when there is one, and
- *       reads the file's size with its identity) and pinned;</li>
+ *       opened ({@link CachedFile#open}: it joins the file's cached descriptor when there is one) and
+ *       pinned;</li>
  *   <li>otherwise on a descriptor of its own, in a slot the cache lends for the read ({@link
- *       OneTimeOpen}), whose size is read from the descriptor.</li>
+ *       OneTimeOpen}).</li>
  * </ul>
- * The reads then follow one another on that one descriptor until the buffer is full (the thread engine
+ * The size is read from that descriptor. The reads then follow one another on that one descriptor until the buffer is full (the thread engine
  * makes them all in that same task; the io_uring engine starts each from the completion of the one
  * before, on its ring's thread). Then the pin is released and the handle closed (or the own descriptor
  * closed), and the buffer emitted, on that thread. Reading on one descriptor throughout, pinned, is what
@@ -124,17 +124,17 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
       }
       listener = call.io.events().listener();
       try {
-        long size;
         if (OneTimeOpen.throughCache(call.io.cache(), call.path, READ, call.io.opener())) {
           file = CachedFile.open(call.io.cache(), call.path, READ, call.io.opener());
           slot = file.pin();
           channel = slot.channel();
-          size = file.sizeAtOpen(); // read with the identity check: no fstat of its own
         } else {
           own = OneTimeOpen.open(call.io.cache(), call.path, READ, call.io.opener());
           channel = own.channel();
-          size = channel.size();
         }
+        // From the descriptor read, not from the stat of the open: while library overwrites replace
+        // the path, the pinned descriptor may read a newer file than the one the open's stat saw.
+        long size = channel.size();
         if (size > Integer.MAX_VALUE - 8) {
           throw new IOException("too large to read into one buffer (" + size + " bytes): " + call.path);
         }
