@@ -396,7 +396,7 @@ public final class AsyncFileIo implements AutoCloseable {
         return Mono.error(closedError());
       }
       return overwrites.overwrite(finalPath, null, content);
-    });
+    }).onErrorMap(this::refusal);
   }
 
   private Mono<Void> overwrite(Path finalPath, Path tmpPath, ByteBuffer content, String name) {
@@ -407,7 +407,7 @@ public final class AsyncFileIo implements AutoCloseable {
         return Mono.error(closedError());
       }
       return overwrites.overwrite(finalPath, tmpPath, Mono.fromSupplier(content::duplicate));
-    });
+    }).onErrorMap(this::refusal);
   }
 
   /**
@@ -422,7 +422,8 @@ public final class AsyncFileIo implements AutoCloseable {
         return Mono.error(closedError());
       }
       return Mono.fromCallable(() -> io.virtualfile.VirtualFile.removeStaleTempFiles(dir))
-          .subscribeOn(ioScheduler);
+          .subscribeOn(ioScheduler)
+          .onErrorMap(this::refusal);
     });
   }
 
@@ -504,6 +505,17 @@ public final class AsyncFileIo implements AutoCloseable {
   /** The error that refuses new work on a closed engine. */
   io.virtualfile.FileClosedException closedError() {
     return new io.virtualfile.FileClosedException("the AsyncFileIo is closed: " + this);
+  }
+
+  /**
+   * {@code error} as the caller sees it: work that passed the closed check just before a {@link
+   * #close()} and reached the engine just after is refused as work after the close is ({@link
+   * #closedError()}), not with the engine's or Reactor's {@link
+   * java.util.concurrent.RejectedExecutionException}. Any other error is returned unchanged.
+   */
+  Throwable refusal(Throwable error) {
+    return error instanceof java.util.concurrent.RejectedExecutionException && isClosed()
+        ? closedError() : error;
   }
 
   /** The engine that runs: {@link Engine#IO_URING} or {@link Engine#THREADS}, never {@link Engine#AUTO}. */

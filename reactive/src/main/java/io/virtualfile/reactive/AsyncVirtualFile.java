@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Objects;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.IntFunction;
@@ -421,7 +420,7 @@ public final class AsyncVirtualFile {
     return Mono.<Void>fromCallable(() -> {
       file.close();
       return null;
-    }).subscribeOn(io.ioScheduler());
+    }).subscribeOn(io.ioScheduler()).onErrorMap(io::refusal);
   }
 
   @Override
@@ -461,9 +460,7 @@ public final class AsyncVirtualFile {
       }
       Events.operation(l, kind, t0, 0, null);
       return result;
-    }).subscribeOn(io.ioScheduler())
-        // A closed engine refuses the call as it refuses every other: not with the scheduler's rejection.
-        .onErrorMap(RejectedExecutionException.class, e -> io.isClosed() ? io.closedError() : e);
+    }).subscribeOn(io.ioScheduler()).onErrorMap(io::refusal);
   }
 
   private void checkRead(ByteBuffer dst, long position) {

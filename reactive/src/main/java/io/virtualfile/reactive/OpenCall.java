@@ -77,7 +77,7 @@ final class OpenCall extends Mono<AsyncVirtualFile> implements Scannable {
         s.complete(file);
       });
     } catch (RuntimeException rejected) { // the engine was closed meanwhile
-      s.fail(rejected);
+      s.fail(io.refusal(rejected));
     }
   }
 }

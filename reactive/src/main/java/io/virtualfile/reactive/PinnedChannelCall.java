@@ -232,7 +232,8 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
 
     /** The transfer failed, or the call could not start (then no pin is held). */
     @Override
-    public void failed(Throwable error) {
+    public void failed(Throwable cause) {
+      Throwable error = call.io.refusal(cause);
       Slot<EngineChannel> s = slot;
       if (s != null) {
         s.unpin();

@@ -184,7 +184,8 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
 
     /** A read failed, or the work never reached an IO thread (then nothing was opened). */
     @Override
-    public void failed(Throwable error) {
+    public void failed(Throwable cause) {
+      Throwable error = call.io.refusal(cause);
       if (channel != null) {
         Events.operation(listener, FileIoListener.Operation.READ, readStart, 0, error);
       }
