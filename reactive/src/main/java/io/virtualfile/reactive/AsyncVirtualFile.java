@@ -374,10 +374,22 @@ public final class AsyncVirtualFile {
 
   /**
    * Opens {@code path} for reading, reads it whole ({@link #readAll()}) and closes it: one operation,
-   * handed to an IO thread once, for a service that serves a file per request. The open joins the
-   * file's cached descriptor when there is one (see {@link AsyncFileIo}), so a file read again while it
-   * stays in the cache costs a {@code stat} and the reads. Signals arrive on an IO thread. Fails as
-   * {@link #open} and {@link #readAll()} do; a cancel stops the work at its next step.
+   * handed to an IO thread once, for a service that serves a file per request. The buffer holds one
+   * version of the file, whole, even while overwrites replace it: all of it is read from one
+   * descriptor, and its size is read from that descriptor.
+   *
+   * <p><b>The cache.</b> The open joins the file's cached descriptor when there is one (see {@link
+   * AsyncFileIo}): a {@code stat} and the reads. A file that is not cached and was not read shortly
+   * before is read on a descriptor of its own, opened and closed around the read like {@code
+   * Files.readAllBytes} does, in a slot the cache lends for that time: it evicts no cached descriptor
+   * (unless every slot holds one), and the cache's bound on open descriptors still holds. A file read
+   * again while a small filter of recent reads remembers it (a few times the cache's capacity of other
+   * such reads) is opened through the cache and stays there. So a service whose requests spread over
+   * many more files than the cache holds pays no eviction per request, and its frequently read files
+   * are cached from their second read on. Both kinds count as misses in {@link AsyncFileIo#stats()}.
+   *
+   * <p>Signals arrive on an IO thread. Fails as {@link #open} and {@link #readAll()} do; a cancel stops
+   * the work at its next step.
    */
   public static Mono<ByteBuffer> readAll(Path path, AsyncFileIo io) {
     return ReadWholeFileCall.of(path, io);
