@@ -33,8 +33,8 @@ import java.util.concurrent.locks.LockSupport;
  * CAS on the slot's pin count plus a read of its tag. The clock hand is an {@link AtomicLong} that
  * every miss advances; two misses never claim the same slot because claiming is a {@code 0 -> LOCKED}
  * CAS. A slot lock is held for a bounded amount of work: a reservation (closing the evicted
- * descriptor, then the miss's open of its file), closing one retired descriptor, or a one-time read
- * on a descriptor the slot is lent to ({@link OneTimeOpen}: its open, its reads and its close).
+ * descriptor, then the miss's open of its file), or closing one retired descriptor. A slot lent to a
+ * one-time read ({@link #lend()}) is not locked but {@link Slot#LENT}, for as long as that read takes.
  *
  * <h2>Dropping a binding</h2>
  * {@link #retire} never waits for operations in flight: it marks the binding retired, so that no new
@@ -114,8 +114,8 @@ public final class ClockCache<C extends Closeable> {
   private final LongAdder evictions = new LongAdder();
 
   /**
-   * Slots that hold a descriptor, cached or lent ({@link OneTimeOpen}); changed only by the thread that
-   * holds the slot's lock.
+   * Slots that hold a descriptor, cached or lent ({@link #lend()}); changed only by the thread that holds
+   * the slot's lock, or by the borrower of a lent slot.
    */
   private final AtomicInteger open = new AtomicInteger();
 
@@ -318,17 +318,29 @@ public final class ClockCache<C extends Closeable> {
   }
 
   /**
-   * A reserved slot was lent to a descriptor that the cache does not keep ({@code +1}, after its open),
-   * or that descriptor was closed ({@code -1}, before {@link #unreserve}): see {@link OneTimeOpen}.
+   * Reserves a slot as a miss does ({@link #reserve()}: an eviction if the clock finds no empty slot, a
+   * wait while every slot is pinned) and lends its place in the bound to a descriptor that the caller
+   * opens, uses for one read and closes ({@link OneTimeOpen}). The slot stays {@link Slot#LENT}, and
+   * counts as holding a descriptor, until {@link #giveBack}. {@link #close()} does not wait for it.
    */
-  void lent(int delta) {
-    open.addAndGet(delta);
+  Slot<C> lend() throws IOException {
+    Slot<C> s = reserve();
+    open.incrementAndGet();
+    s.unlock(Slot.LENT); // close() waited for our LOCKED, or will see LENT and leave it to giveBack
+    return s;
   }
 
-  /**
-   * Ends the reservation of {@code s} without a descriptor (the open failed, or a lent descriptor was
-   * closed): the slot is free.
-   */
+  /** Ends {@link #lend()}, after the borrower closed its descriptor: the slot is empty and free. */
+  void giveBack(Slot<C> s) {
+    open.decrementAndGet();
+    // Read after the slot left LENT: either close() sees the free slot and kills it, or we see `closed`.
+    s.unlock(0);
+    if (closed) {
+      s.compareAndSetState(0, Slot.DEAD);
+    }
+  }
+
+  /** Ends the reservation of {@code s} without a descriptor (the open failed): the slot is free. */
   void unreserve(Slot<C> s) {
     s.unlock(closed ? Slot.DEAD : 0);
   }
@@ -381,8 +393,8 @@ public final class ClockCache<C extends Closeable> {
       int spins = 0;
       for (;;) {
         int st = s.state();
-        if (st == Slot.DEAD || (st > 0 && (st & Slot.RETIRED) != 0)) {
-          break; // dead, or its last unpin will close it and leave it dead (it reads `closed`)
+        if (st == Slot.DEAD || st == Slot.LENT || (st > 0 && (st & Slot.RETIRED) != 0)) {
+          break; // dead; lent (giveBack kills it); or its last unpin will close it and leave it dead
         }
         if (st == 0) {
           if (s.compareAndSetState(0, Slot.LOCKED)) {

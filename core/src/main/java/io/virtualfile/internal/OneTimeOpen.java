@@ -25,11 +25,12 @@ import java.nio.file.Path;
  * no evictions.
  *
  * <h2>Bound</h2>
- * The lent slot is reserved as a miss reserves one ({@link ClockCache#reserve()}, with an eviction if
- * the clock finds no empty slot, and a wait while every slot is pinned), and stays locked until {@link
- * #close()}. So a one-time descriptor counts against the cache's capacity like a cached one, and the
- * descriptors of the cache never exceed it. Closing it leaves the slot empty, ready for the next miss
- * without an eviction. The cache's {@link ClockCache#close()} waits for the lent slots to be returned.
+ * The slot is lent by {@link ClockCache#lend()}, reserved as a miss reserves one (with an eviction if
+ * the clock finds no empty slot, and a wait while every slot is pinned), until {@link #close()}. So a
+ * one-time descriptor counts against the cache's capacity like a cached one, and the descriptors of the
+ * cache never exceed it. Closing it leaves the slot empty, ready for the next miss without an
+ * eviction. The cache's {@link ClockCache#close()} does not wait for lent slots: the read goes on to
+ * its end, whichever thread completes it, and then closes its descriptor.
  *
  * <p>Not thread-safe: one read owns it, and its steps run one after another.
  *
@@ -75,14 +76,13 @@ public final class OneTimeOpen<C extends Closeable> {
     long t0 = Events.start(l);
     Slot<C> s = null;
     try {
-      s = cache.reserve();
+      s = cache.lend();
       C channel = opener.open(path, options.firstOpen());
-      cache.lent(+1);
       Events.operation(l, FileIoListener.Operation.OPEN, t0, 0, null);
       return new OneTimeOpen<>(cache, path, s, channel);
     } catch (IOException | RuntimeException | Error e) {
       if (s != null) {
-        cache.unreserve(s);
+        cache.giveBack(s);
       }
       Events.operation(l, FileIoListener.Operation.OPEN, t0, 0, e);
       throw e;
@@ -114,8 +114,7 @@ public final class OneTimeOpen<C extends Closeable> {
       Events.operation(l, FileIoListener.Operation.CLOSE, t0, 0, e);
       throw e;
     } finally {
-      cache.lent(-1);
-      cache.unreserve(lent);
+      cache.giveBack(lent);
     }
     Events.operation(l, FileIoListener.Operation.CLOSE, t0, 0, null);
   }

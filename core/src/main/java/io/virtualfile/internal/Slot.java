@@ -18,8 +18,11 @@ import java.lang.invoke.VarHandle;
  *       No new pin is granted; the caller whose {@link #unpin()} releases the last pin closes the
  *       descriptor and empties the slot. So dropping a binding never waits for operations in flight.</li>
  *   <li>{@link #LOCKED}: one thread owns the slot exclusively, for a bounded amount of work (binding a
- *       new descriptor, closing a retired one, or one whole-file read on a descriptor the slot is lent
- *       to: {@link OneTimeOpen}). Pins fail while it is locked.</li>
+ *       new descriptor, or closing a retired one). Pins fail while it is locked.</li>
+ *   <li>{@link #LENT}: the slot is empty, and its place in the bound is lent to a descriptor the cache
+ *       does not hold, for one read ({@link OneTimeOpen}). Pins and locks fail; only the borrower
+ *       leaves this state, when it has closed its descriptor. The cache's close does not wait for
+ *       it.</li>
  *   <li>{@link #DEAD}: the cache is closed and the slot empty, for good.</li>
  * </ul>
  * Only the transitions {@code 0 -> LOCKED} and {@code RETIRED -> LOCKED} (the latter by the last pin's
@@ -38,6 +41,9 @@ public final class Slot<C extends Closeable> {
 
   /** The state value of an empty slot of a closed cache. */
   static final int DEAD = -2;
+
+  /** The state value of an empty slot lent to a one-time read's own descriptor. */
+  static final int LENT = -3;
 
   /** The state bit of a binding that is being dropped; see the class comment. */
   static final int RETIRED = 1 << 30;

@@ -215,6 +215,35 @@ class ClockCacheTest {
   }
 
   @Test
+  void lend_takesAPlaceInTheBound_andGiveBackLeavesAnEmptySlotForTheNextMissWithoutEviction()
+      throws Exception {
+    ClockCache<FakeChannel> cache = new ClockCache<>(2, Duration.ofMillis(100));
+    Slot<FakeChannel> a = cache.lend();
+    Slot<FakeChannel> b = cache.lend();
+    assertThat(cache.openDescriptors()).isEqualTo(2);
+    assertThatThrownBy(cache::lend).as("both places lent").hasMessageContaining("pinned");
+    cache.giveBack(a);
+    cache.giveBack(b);
+    assertThat(cache.openDescriptors()).isZero();
+    cache.install(new FakeChannel(), null).unpin();
+    cache.install(new FakeChannel(), null).unpin();
+    assertThat(cache.evictions()).isZero();
+  }
+
+  /** A lent slot's read may be completed by a thread that the closing thread would wait for. */
+  @Test
+  void close_doesNotWaitForALentSlot_andGiveBackAfterTheCloseKillsIt() throws Exception {
+    ClockCache<FakeChannel> cache = new ClockCache<>(2, Duration.ofSeconds(1));
+    Slot<FakeChannel> lent = cache.lend();
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(cache::close);
+    closing.get(5, TimeUnit.SECONDS);
+    cache.giveBack(lent);
+    assertThat(lent.state()).isEqualTo(Slot.DEAD);
+    assertThat(cache.openDescriptors()).isZero();
+    assertThatThrownBy(cache::lend).hasMessageContaining("closed");
+  }
+
+  @Test
   void retire_ofAPinnedBinding_refusesNewPins_andClosesAtTheLastUnpin() throws Exception {
     ClockCache<FakeChannel> cache = new ClockCache<>(1, Duration.ofSeconds(1));
     Slot<FakeChannel> s = cache.install(new FakeChannel(), null);
