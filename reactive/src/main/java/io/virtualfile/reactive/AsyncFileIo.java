@@ -117,12 +117,13 @@ public final class AsyncFileIo implements AutoCloseable {
     this.ioScheduler = Schedulers.fromExecutor(ioExecutor);
     this.blocking = b.blockingScheduler != null ? b.blockingScheduler : ioScheduler;
     this.isShared = isShared;
+    Scheduler steps = StepScheduler.of(blocking, this::isClosed);
     this.overwrites =
         new OverwritePipeline(
             b.fileOps,
-            EngineTempFile.factory(engine),
-            blocking,
-            new GroupCommitDirectorySyncer(b.fileOps, blocking, b.syncGate, cache.events()),
+            EngineTempFile.factory(engine, this::refusal),
+            steps,
+            new GroupCommitDirectorySyncer(b.fileOps, steps, b.syncGate, cache.events()),
             b.stepGate,
             cache.events());
   }
@@ -481,7 +482,11 @@ public final class AsyncFileIo implements AutoCloseable {
    * Closes the cached channels (one with an operation in flight when that operation finishes) and stops
    * the IO threads once their queued work is done. From then on every operation, open and overwrite is
    * refused before it touches the disk, with an {@link io.virtualfile.FileClosedException} saying the
-   * engine is closed. Closes descriptors; call it from a thread that may block. Idempotent.
+   * engine is closed. An overwrite already under way goes on to its end: its remaining blocking steps
+   * (and its directory fsync) run on Reactor's {@code boundedElastic}; if its content was not yet
+   * written, its write fails with that exception ({@link io.virtualfile.CrashSafeOverwriteException}
+   * at {@code WRITE}) and its temp file is removed. Closes descriptors; call it from a thread that may
+   * block. Idempotent.
    *
    * @throws IllegalStateException on the {@link #shared()} engine
    */

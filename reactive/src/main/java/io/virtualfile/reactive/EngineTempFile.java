@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.UnaryOperator;
 import reactor.core.publisher.Mono;
 
 /**
@@ -21,15 +22,21 @@ import reactor.core.publisher.Mono;
  */
 final class EngineTempFile implements AsyncTempFile {
   private final EngineChannel channel;
+  private final UnaryOperator<Throwable> refusal;
 
-  private EngineTempFile(EngineChannel channel) {
+  private EngineTempFile(EngineChannel channel, UnaryOperator<Throwable> refusal) {
     this.channel = channel;
+    this.refusal = refusal;
   }
 
-  /** Creates temp files on {@code engine}, with core's creation rules ({@code CREATE_NEW}, permissions). */
-  static FileOps.TempFiles<EngineTempFile> factory(IoEngine engine) {
+  /**
+   * Creates temp files on {@code engine}, with core's creation rules ({@code CREATE_NEW}, permissions).
+   *
+   * @param refusal maps a write's failure as the caller sees it ({@link AsyncFileIo#refusal})
+   */
+  static FileOps.TempFiles<EngineTempFile> factory(IoEngine engine, UnaryOperator<Throwable> refusal) {
     return (Path path, Set<PosixFilePermission> permissions) ->
-        new EngineTempFile(JdkFileOps.createNewFile(path, permissions, engine::open));
+        new EngineTempFile(JdkFileOps.createNewFile(path, permissions, engine::open), refusal);
   }
 
   @Override
@@ -45,7 +52,7 @@ final class EngineTempFile implements AsyncTempFile {
 
           @Override
           public void failed(Throwable e) {
-            sink.error(e);
+            sink.error(refusal.apply(e));
           }
         }))
         .flatMap(n -> write(src, position + n));

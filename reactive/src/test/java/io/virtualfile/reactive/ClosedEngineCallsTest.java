@@ -12,7 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.test.StepVerifier;
 
-/** After the engine is closed, a handle's calls are refused with {@link FileClosedException}. */
+/**
+ * After the engine is closed, a handle's calls are refused with {@link FileClosedException} (an
+ * overwrite that had started fails at its step, with that cause), and nothing is left behind.
+ */
 class ClosedEngineCallsTest {
   @TempDir Path dir;
 
@@ -63,9 +66,40 @@ class ClosedEngineCallsTest {
       for (Thread t : threads) {
         t.join();
       }
+      AsyncHandleLifecycleTest.awaitTrue("no temp file left", () -> temps().length == 0);
+      // An overwrite whose write the close cut short reports the step it failed at, with the cause.
       org.assertj.core.api.Assertions.assertThat(errors)
-          .allSatisfy(e -> org.assertj.core.api.Assertions.assertThat(e)
+          .allSatisfy(e -> org.assertj.core.api.Assertions.assertThat(
+                  e instanceof io.virtualfile.CrashSafeOverwriteException ? e.getCause() : e)
               .isInstanceOf(FileClosedException.class));
     }
+  }
+
+  /**
+   * An overwrite whose content arrives after the engine closed fails, and its temp file is closed and
+   * removed all the same (the cleanup step was refused by the closed engine's threads, and left the
+   * temp file and its descriptor behind).
+   */
+  @Test
+  void anOverwriteCutShortByTheClose_leavesNoTempFileOrDescriptor() throws Exception {
+    AsyncFileIo io = AsyncFileIo.builder().ioThreads(1).build();
+    Path target = dir.resolve("target");
+    reactor.core.publisher.Sinks.One<ByteBuffer> content = reactor.core.publisher.Sinks.one();
+    java.util.concurrent.CompletableFuture<Throwable> outcome = new java.util.concurrent.CompletableFuture<>();
+    io.overwrite(target, content.asMono()).subscribe(null, outcome::complete, () -> outcome.complete(null));
+    AsyncHandleLifecycleTest.awaitTrue("the temp file created", () -> temps().length == 1);
+    io.close();
+    content.tryEmitValue(ByteBuffer.allocate(100));
+    org.assertj.core.api.Assertions.assertThat(outcome.get(10, java.util.concurrent.TimeUnit.SECONDS))
+        .isNotNull();
+    AsyncHandleLifecycleTest.awaitTrue("the temp file removed", () -> temps().length == 0);
+    AsyncHandleLifecycleTest.awaitTrue("its descriptor closed",
+        () -> OneTimeReadsTest.descriptorsUnder(dir) == 0);
+    org.assertj.core.api.Assertions.assertThat(target).doesNotExist();
+  }
+
+  private String[] temps() {
+    String[] names = dir.toFile().list((d, name) -> name.endsWith(".vftmp"));
+    return names == null ? new String[0] : names;
   }
 }
