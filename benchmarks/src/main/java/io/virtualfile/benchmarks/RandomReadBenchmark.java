@@ -67,6 +67,8 @@ public class RandomReadBenchmark {
   AsyncVirtualFile virtualFile;
   ExecutorService sameExecutor;
   AsynchronousFileChannel rawSameExecutor;
+  ExecutorService engineLikeExecutor;
+  AsynchronousFileChannel rawEngineLikeExecutor;
   ExecutorService threadPoolExecutor;
   AsynchronousFileChannel rawThreadPoolExecutor;
   AsynchronousFileChannel rawDefaultPool;
@@ -93,6 +95,11 @@ public class RandomReadBenchmark {
     // The same kind and size of pool as the engine's.
     sameExecutor = new IoThreadPool(threads, "benchmark-io-");
     rawSameExecutor = AsynchronousFileChannel.open(path, Set.of(StandardOpenOption.READ), sameExecutor);
+    // The same pool with the engine's settings: it may add extra threads while workers look blocked.
+    engineLikeExecutor = new IoThreadPool(threads, Integer.getInteger("maxIoThreads", 64),
+        TimeUnit.SECONDS.toNanos(1), "benchmark-engine-like-io-");
+    rawEngineLikeExecutor =
+        AsynchronousFileChannel.open(path, Set.of(StandardOpenOption.READ), engineLikeExecutor);
     // What the engine used before IoThreadPool: a fixed ThreadPoolExecutor on a lock-free queue.
     ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
         new LinkedTransferQueue<>());
@@ -113,6 +120,8 @@ public class RandomReadBenchmark {
     engine.close();
     rawSameExecutor.close();
     sameExecutor.shutdown();
+    rawEngineLikeExecutor.close();
+    engineLikeExecutor.shutdown();
     rawThreadPoolExecutor.close();
     threadPoolExecutor.shutdown();
     rawDefaultPool.close();
@@ -187,6 +196,15 @@ public class RandomReadBenchmark {
   @Benchmark
   public void rawAsyncChannelSameExecutor() throws Exception {
     window((buf, pos, done) -> rawSameExecutor.read(buf, pos, null, handler(done)));
+  }
+
+  /**
+   * As {@link #rawAsyncChannelSameExecutor}, on a pool with the engine's settings (extra threads up to
+   * {@code maxIoThreads}, kept for a second): what the engine's pool costs the raw channel.
+   */
+  @Benchmark
+  public void rawAsyncChannelEngineLikeExecutor() throws Exception {
+    window((buf, pos, done) -> rawEngineLikeExecutor.read(buf, pos, null, handler(done)));
   }
 
   @Benchmark

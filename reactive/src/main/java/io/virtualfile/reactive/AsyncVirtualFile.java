@@ -209,11 +209,10 @@ public final class AsyncVirtualFile {
 
   /** One call on the region the buffer has now; see {@link PinnedChannelCall} for the buffer rules. */
   private Mono<Integer> positional(ByteBuffer buf, long position, boolean write) {
-    Runnable check = write ? () -> checkWrite(buf, position) : () -> checkRead(buf, position);
     int start = buf == null ? 0 : buf.position();
     int limit = buf == null ? 0 : buf.limit();
     return PinnedChannelCall.of(
-        file, io, check, buf, start, limit, position, write, buf);
+        file, io, options, buf, start, limit, position, write, buf);
   }
 
   /**
@@ -269,7 +268,7 @@ public final class AsyncVirtualFile {
     if (!view.hasRemaining()) {
       return Mono.empty();
     }
-    Mono<Integer> call = PinnedChannelCall.of(file, io, () -> {}, view,
+    Mono<Integer> call = PinnedChannelCall.of(file, io, null, view,
         view.position(), view.limit(), position, write, owner);
     return call.flatMap(n -> n < 0
         ? Mono.error(OpenOptions.endOfFile(path(), start, position, view.remaining()))

@@ -1,6 +1,7 @@
 package io.virtualfile.reactive;
 
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Scannable;
@@ -30,9 +31,15 @@ abstract class OneValueSubscription<T> implements Subscription, Scannable {
   private static final int CANCELLED = 4;
   private static final int DONE = 8;
 
-  @SuppressWarnings("rawtypes")
-  private static final AtomicIntegerFieldUpdater<OneValueSubscription> STATE =
-      AtomicIntegerFieldUpdater.newUpdater(OneValueSubscription.class, "state");
+  private static final VarHandle STATE;
+
+  static {
+    try {
+      STATE = MethodHandles.lookup().findVarHandle(OneValueSubscription.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   final CoreSubscriber<? super T> actual;
   private volatile int state;

@@ -4,12 +4,14 @@ import io.virtualfile.FileClosedException;
 import io.virtualfile.FileIoListener;
 import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.Events;
+import io.virtualfile.internal.OpenOptions;
 import io.virtualfile.internal.Slot;
 import io.virtualfile.reactive.spi.EngineChannel;
 import io.virtualfile.reactive.spi.CachedIo;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import reactor.core.CoreSubscriber;
 import reactor.core.Scannable;
 import reactor.core.publisher.Mono;
@@ -48,7 +50,7 @@ import reactor.core.publisher.Operators;
 final class PinnedChannelCall extends Mono<Integer> implements Scannable {
   private final CachedFile<EngineChannel> file;
   private final AsyncFileIo io;
-  private final Runnable check;
+  private final OpenOptions check;
   private final ByteBuffer buffer;
   private final int start;
   private final int limit;
@@ -59,19 +61,20 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
   /**
    * The call as a Mono, passed through {@link Mono#onAssembly} like Reactor's own operators.
    *
-   * @param check validates the arguments; what it throws is signalled as the error
+   * @param check the handle's options, which validate the arguments on subscription (what they throw
+   *     is signalled as the error); null if the caller validated them already
    * @param buffer the buffer whose region {@code [start, limit)} is read into or written from
    * @param discardAs what goes to the discard hook after a cancel (the caller's own buffer)
    */
   static Mono<Integer> of(
-      CachedFile<EngineChannel> file, AsyncFileIo io, Runnable check,
+      CachedFile<EngineChannel> file, AsyncFileIo io, OpenOptions check,
       ByteBuffer buffer, int start, int limit, long position, boolean write, ByteBuffer discardAs) {
     return onAssembly(new PinnedChannelCall(
         file, io, check, buffer, start, limit, position, write, discardAs));
   }
 
   private PinnedChannelCall(
-      CachedFile<EngineChannel> file, AsyncFileIo io, Runnable check,
+      CachedFile<EngineChannel> file, AsyncFileIo io, OpenOptions check,
       ByteBuffer buffer, int start, int limit, long position, boolean write, ByteBuffer discardAs) {
     this.file = file;
     this.io = io;
@@ -91,11 +94,17 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
 
   @Override
   public void subscribe(CoreSubscriber<? super Integer> actual) {
-    try {
-      check.run();
-    } catch (RuntimeException e) {
-      Operators.error(actual, e);
-      return;
+    if (check != null) {
+      try {
+        if (write) {
+          check.checkWrite(file.path(), buffer, position);
+        } else {
+          check.checkRead(file.path(), buffer, position);
+        }
+      } catch (RuntimeException e) {
+        Operators.error(actual, e);
+        return;
+      }
     }
     Run run = new Run(actual, this);
     actual.onSubscribe(run);
@@ -116,10 +125,18 @@ final class PinnedChannelCall extends Mono<Integer> implements Scannable {
     private static final int FINISHED = 2;
     private static final int ABANDONED = 3;
 
-    private static final AtomicIntegerFieldUpdater<Run> IO =
-        AtomicIntegerFieldUpdater.newUpdater(Run.class, "io");
-    private static final AtomicIntegerFieldUpdater<Run> RELEASED =
-        AtomicIntegerFieldUpdater.newUpdater(Run.class, "released");
+    private static final VarHandle IO;
+    private static final VarHandle RELEASED;
+
+    static {
+      try {
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        IO = lookup.findVarHandle(Run.class, "io", int.class);
+        RELEASED = lookup.findVarHandle(Run.class, "released", int.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
 
     private final PinnedChannelCall call;
     private volatile int io;
