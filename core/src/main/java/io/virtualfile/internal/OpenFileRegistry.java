@@ -153,19 +153,6 @@ public final class OpenFileRegistry {
    * while waiting for the path's lock fails before anything is renamed.
    */
   public static void rename(Path finalPath, Object newKey, IoStep move) throws IOException {
-    rename(finalPath, newKey, move, () -> {});
-  }
-
-  /**
-   * As {@link #rename(Path, Object, IoStep)}; once the rename took effect and the handles were told,
-   * runs {@code renamed} while the path's lock is still held, so that no later library rename of the
-   * path takes effect before {@code renamed} has returned: what it does happens in the order of the
-   * path's renames. It must not block (the lock also holds back first opens of the path) and should not
-   * throw: a failure there is the rename's, though the path already holds the new file. Not run if the
-   * rename fails.
-   */
-  public static void rename(Path finalPath, Object newKey, IoStep move, Runnable renamed)
-      throws IOException {
     Path key = key(finalPath);
     ReentrantLock lock = lock(key, "rename over");
     try {
@@ -187,7 +174,6 @@ public final class OpenFileRegistry {
       for (FileBinding<?> f : at(key)) {
         f.replaced(newKey);
       }
-      renamed.run();
     } finally {
       lock.unlock();
     }

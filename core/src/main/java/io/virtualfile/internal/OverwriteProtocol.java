@@ -377,18 +377,6 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
    * flight finish on the old one).
    */
   public void rename() throws CrashSafeOverwriteException {
-    rename(() -> {});
-  }
-
-  /**
-   * As {@link #rename()}; once the rename has taken effect and its step is reported, runs {@code
-   * renamed} before any other library rename of the final path can take effect (see {@link
-   * OpenFileRegistry#rename(Path, Object, OpenFileRegistry.IoStep, Runnable)}): an engine that must keep
-   * something in the order of a path's renames, without serializing renames of other paths, does it
-   * there. {@code renamed} is this step's last act: this protocol is not touched after it, so it may
-   * hand the overwrite on to another thread. It must not block. Not run if the rename fails.
-   */
-  public void rename(Runnable renamed) throws CrashSafeOverwriteException {
     stepStarted(Step.RENAME);
     Object newKey;
     try {
@@ -397,14 +385,12 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
       throw failed(Step.RENAME, e);
     }
     try {
-      OpenFileRegistry.rename(finalPath, newKey, () -> ops.atomicMove(tmpPath, finalPath), () -> {
-        tempCreated = false; // it is the final file now
-        stepDone(Step.RENAME, 0);
-        renamed.run();
-      });
+      OpenFileRegistry.rename(finalPath, newKey, () -> ops.atomicMove(tmpPath, finalPath));
     } catch (IOException | RuntimeException e) {
       throw failed(Step.RENAME, e);
     }
+    tempCreated = false; // it is the final file now
+    stepDone(Step.RENAME, 0);
   }
 
   /** Opens the parent directory, fsyncs it and closes it: the two steps after the rename. */

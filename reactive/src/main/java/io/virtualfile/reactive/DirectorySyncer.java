@@ -9,12 +9,7 @@ interface DirectorySyncer {
   /** A blocking rename. */
   @FunctionalInterface
   interface Rename {
-    /**
-     * Renames; once the rename has taken effect, calls {@code renamed} as its last act, before any
-     * other rename of the same final path can take effect (so that what {@code renamed} does is in the
-     * order of the path's renames). {@code renamed} is not called if the rename fails.
-     */
-    void run(Runnable renamed) throws Exception;
+    void run() throws Exception;
   }
 
   /** Called before each directory fsync starts; the fsync waits for the returned Mono (a test seam). */

@@ -13,7 +13,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
-import reactor.core.publisher.Operators;
 import reactor.core.scheduler.Scheduler;
 import reactor.util.context.Context;
 
@@ -21,32 +20,26 @@ import reactor.util.context.Context;
  * Group commit of directory fsyncs: overwrites of different files in one directory share them.
  *
  * <h2>Safety</h2>
- * A directory fsync makes durable the entries changed <em>before it started</em>. So a request is
- * registered only after its rename took effect, and never attached to a sync already running: it waits
- * for the next one, which starts only after the running one finished, and so after the rename.
- * Invariant, per directory: at most one sync runs; {@code pending} holds the requests registered since
- * it started; when it finishes, all of {@code pending} become the next batch and one new sync starts
- * for them.
+ * A directory fsync makes durable the entries changed <em>before it started</em>. So a rename is never
+ * attached to a sync already running: its request waits for the next one, which starts only after the
+ * running one finished, and so after the rename. Invariant, per directory: at most one sync runs; {@code
+ * pending} holds the requests of renames made since it started; when it finishes, all of {@code pending}
+ * become the next batch and one new sync starts for them.
  *
  * <h2>Order</h2>
- * A request is registered by its rename's {@code renamed} callback (see {@link DirectorySyncer.Rename}),
- * which runs before any later rename of the same path takes effect, so the requests of one path are
- * registered in the order their renames took effect (requests of different paths need no order), and
- * batches finish in registration order. Each finished batch is queued, under the group's monitor, for
- * delivery, and one thread at a time delivers the queue in order ({@link Group#delivering}). So the
- * overwrites of one path signal completion in the order their renames took effect: the last to complete
- * holds the content on disk.
+ * The rename and the registration of its request happen together under the directory's lock, so
+ * requests are registered in rename order, and batches finish in that order. Each finished batch is
+ * queued, under the same lock, for delivery, and one thread at a time delivers the queue in order
+ * ({@link Group#delivering}). So the overwrites of one path signal completion in the order their renames
+ * took effect: the last to complete holds the content on disk.
  *
  * <h2>Concurrency</h2>
  * All state of a directory lives in its {@link Group}, guarded by the group's monitor. The map only
  * finds groups: a group leaves the map, under its monitor, once it is idle (no sync running, nothing
  * pending, nothing left to deliver), and is then marked {@code removed}, so that a request that found
- * it just before goes back to the map for a new one. The monitor is held only to change that state:
- * never across a system call. Not across the rename, in particular: a rename that waits in the kernel
- * (for the file system's journal, say) would hold back every other rename in the directory, and the
- * finished sync that needs the monitor to start the next batch. The fsync and the delivery of signals
- * (which run subscribers' code) run outside it, and the next batch is scheduled before a finished batch
- * is delivered.
+ * it just before goes back to the map for a new one. The rename runs under the monitor (it is what
+ * orders the requests); the fsync and the delivery of signals (which run subscribers' code) run outside
+ * it, and the next batch is scheduled before a finished batch is delivered.
  *
  * <h2>Errors</h2>
  * A failed open or fsync fails every request of its batch (each overwrite reports it as its own {@code
@@ -107,60 +100,35 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
   public Mono<Void> renameThenSync(Path dir, Rename rename) {
     Path key = dir.toAbsolutePath().normalize();
     return Mono.create(sink -> {
-      Request request = new Request(key, sink);
+      List<MonoSink<Void>> toStart = null;
       Throwable renameFailure = null;
-      try {
-        rename.run(request::register);
-      } catch (Throwable t) {
-        renameFailure = t;
-      }
-      if (request.toStart != null) { // registered: its sync must start, whatever came after
-        sync(request.group, request.toStart); // on this (blocking) thread: no hand-off when uncontended
-      }
-      if (!request.registered) {
-        sink.error(renameFailure != null ? renameFailure
-            : new IllegalStateException("the rename returned without taking effect"));
-      } else if (renameFailure != null) {
-        // After its rename took effect: the request's sync reports the overwrite's outcome.
-        Operators.onErrorDropped(renameFailure, Context.of(sink.contextView()));
-      }
-    });
-  }
-
-  /**
-   * One overwrite's request, registered by its rename's callback. Confined to the renaming thread
-   * (the callback runs on it, inside {@code rename.run}).
-   */
-  private final class Request {
-    private final Path key;
-    private final MonoSink<Void> sink;
-    boolean registered;
-    Group group;
-    /** The batch whose sync this request must start (it found no sync running), or null. */
-    List<MonoSink<Void>> toStart;
-
-    Request(Path key, MonoSink<Void> sink) {
-      this.key = key;
-      this.sink = sink;
-    }
-
-    void register() {
+      Group g;
       for (;;) {
-        Group g = groups.computeIfAbsent(key, Group::new);
+        g = groups.computeIfAbsent(key, Group::new);
         synchronized (g) {
           if (g.removed) {
             continue; // went idle and left the map just now: take the new one
+          }
+          try {
+            rename.run();
+          } catch (Throwable t) {
+            renameFailure = t;
+            removeIfIdle(g);
+            break;
           }
           g.pending.add(sink);
           if (!g.running) {
             toStart = takeBatch(g);
           }
-          group = g;
-          registered = true;
-          return;
+          break;
         }
       }
-    }
+      if (renameFailure != null) {
+        sink.error(renameFailure);
+      } else if (toStart != null) {
+        sync(g, toStart); // on this (blocking) thread: no hand-off for an uncontended overwrite
+      }
+    });
   }
 
   /** Holds the group's monitor. */

@@ -321,49 +321,6 @@ class AsyncOverwriteTest {
     assertThat(completions).containsSubsequence("p=A", "p=C");
   }
 
-  /**
-   * Regression (the service benchmark's PUT, 64 at a time into one directory): each rename ran under
-   * the directory group's monitor, so a rename that waited in the kernel (for the file system's journal)
-   * held back every other overwrite's rename in the directory, and the finished directory fsync that
-   * needed the monitor to start the next batch. A rename held in its system call must hold back no
-   * other path's overwrite.
-   */
-  @Test
-  void renameWaitingInTheKernel_holdsBackNoOtherPathsOverwriteInTheDirectory() throws Exception {
-    java.util.concurrent.CountDownLatch slowEntered = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    ObservedFileOps stalling = new ObservedFileOps(
-        new io.virtualfile.testing.ForwardingFileOps(JdkFileOps.INSTANCE) {
-          @Override
-          public void atomicMove(Path source, Path target) throws java.io.IOException {
-            if (target.getFileName().toString().equals("slow")) {
-              slowEntered.countDown();
-              awaitLatch(release); // as a rename that waits for the journal
-            }
-            delegate.atomicMove(source, target);
-          }
-        });
-    try (AsyncFileIo stalled = AsyncFileIo.builder().ioThreads(2).fileOps(stalling).build()) {
-      Mono<Void> slow = stalled.overwrite(dir.resolve("slow"), utf8("S")).cache();
-      slow.subscribe(null, e -> { });
-      assertThat(slowEntered.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-      try {
-        for (int i = 0; i < 3; i++) { // the first starts a directory fsync, the later ones follow it
-          StepVerifier.create(stalled.overwrite(dir.resolve("fast"), utf8("F" + i)))
-              .expectComplete()
-              .verify(Duration.ofSeconds(5));
-          assertThat(Files.readString(dir.resolve("fast"))).isEqualTo("F" + i);
-        }
-        assertThat(Files.exists(dir.resolve("slow"))).as("slow still in its rename").isFalse();
-      } finally {
-        release.countDown();
-      }
-      slow.block(Duration.ofSeconds(10));
-      assertThat(Files.readString(dir.resolve("slow"))).isEqualTo("S");
-      assertThat(stalling.directorySyncs.get()).isEqualTo(4);
-    }
-  }
-
   static void awaitCondition(java.util.function.BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (!condition.getAsBoolean()) {

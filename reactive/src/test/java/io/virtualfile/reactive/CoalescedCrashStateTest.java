@@ -179,7 +179,7 @@ class CoalescedCrashStateTest {
     public Mono<Void> renameThenSync(Path dir, Rename rename) {
       return Mono.create(sink -> {
         try {
-          rename.run(() -> {});
+          rename.run();
         } catch (Exception e) {
           sink.error(e);
           return;
