@@ -375,7 +375,9 @@ public final class AsyncVirtualFile {
    * Opens {@code path} for reading, reads it whole ({@link #readAll()}) and closes it: one operation,
    * handed to an IO thread once, for a service that serves a file per request. The buffer holds one
    * version of the file, whole, even while overwrites replace it: all of it is read from one
-   * descriptor, and its size is read from that descriptor.
+   * descriptor, and its size is read from that descriptor. A file replaced by other means (another
+   * process's rename) is read as the path names it when the read opens it: this read never fails with
+   * {@link io.virtualfile.FileReplacedException}.
    *
    * <p><b>The cache.</b> The open joins the file's cached descriptor when there is one (see {@link
    * AsyncFileIo}): a {@code stat} and the reads. A file that is not cached and was not read shortly

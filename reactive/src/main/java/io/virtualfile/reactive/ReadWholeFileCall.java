@@ -1,6 +1,7 @@
 package io.virtualfile.reactive;
 
 import io.virtualfile.FileIoListener;
+import io.virtualfile.FileReplacedException;
 import io.virtualfile.internal.CachedFile;
 import io.virtualfile.internal.Events;
 import io.virtualfile.internal.OneTimeOpen;
@@ -126,9 +127,18 @@ final class ReadWholeFileCall extends Mono<ByteBuffer> implements Scannable {
       try {
         if (OneTimeOpen.throughCache(call.io.cache(), call.path, READ, call.io.opener())) {
           file = CachedFile.open(call.io.cache(), call.path, READ, call.io.opener());
-          slot = file.pin();
-          channel = slot.channel();
-        } else {
+          try {
+            slot = file.pin();
+            channel = slot.channel();
+          } catch (FileReplacedException replacedMeanwhile) {
+            // Evicted between its open and its pin, and the path replaced by other means meanwhile:
+            // this read has no file of its own to stay with, so it reads what the path names now.
+            CachedFile<EngineChannel> dropped = file;
+            file = null;
+            dropped.close();
+          }
+        }
+        if (channel == null) {
           own = OneTimeOpen.open(call.io.cache(), call.path, READ, call.io.opener());
           channel = own.channel();
         }

@@ -164,6 +164,55 @@ class OneTimeReadsTest {
     assertThat(reads.get()).as("reads made").isGreaterThan(100);
   }
 
+  /**
+   * Reads of files replaced by other processes' atomic renames read what the path names, whole: a
+   * cached read whose descriptor was evicted between its open and its pin, and whose path names
+   * another file by then, reads that file instead of failing with FileReplacedException.
+   */
+  @Test
+  void readsRacingOutsideReplacements_readWhatThePathNames() throws Exception {
+    io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(1).build();
+    List<Path> paths = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      paths.add(Files.write(dir.resolve("r" + i), version(i)));
+    }
+    AtomicBoolean done = new AtomicBoolean();
+    ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+    List<Thread> threads = new ArrayList<>();
+    threads.add(new Thread(() -> { // another process's way: write a temp file, rename it over
+      for (int v = 2; !done.get(); v++) {
+        try {
+          Path p = paths.get(v % 2);
+          Path tmp = Files.write(dir.resolve("outside.tmp"), version(v));
+          Files.move(tmp, p, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+          errors.add(e);
+        }
+      }
+    }));
+    for (int r = 0; r < 3; r++) {
+      threads.add(new Thread(() -> {
+        for (int i = 0; !done.get(); i++) {
+          try {
+            ByteBuffer b = AsyncVirtualFile.readAll(paths.get(i % 2), io).block();
+            if (b.remaining() != version(b.get(0)).length) {
+              throw new AssertionError("a read of " + b.remaining() + " bytes of version " + b.get(0));
+            }
+          } catch (RuntimeException | AssertionError e) {
+            errors.add(e);
+          }
+        }
+      }));
+    }
+    threads.forEach(Thread::start);
+    Thread.sleep(1_500);
+    done.set(true);
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertThat(errors).isEmpty();
+  }
+
   /** Content of version {@code v}: its low byte, repeated; the length follows from that byte. */
   static byte[] version(int v) {
     byte[] content = new byte[1000 + (v & 0xff) % 7 * 512];
