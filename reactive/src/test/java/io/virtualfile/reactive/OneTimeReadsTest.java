@@ -112,55 +112,19 @@ class OneTimeReadsTest {
   @Test
   void readsRacingOverwrites_returnOneVersionWhole() throws Exception {
     io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(1).build();
-    List<Path> paths = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      paths.add(Files.write(dir.resolve("v" + i), version(i)));
-    }
-    AtomicBoolean done = new AtomicBoolean();
-    ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
-    List<Thread> threads = new ArrayList<>();
-    for (int w = 0; w < paths.size(); w++) {
-      Path p = paths.get(w);
-      threads.add(new Thread(() -> { // one writer per file: each file is replaced back to back
-        for (int v = 1; !done.get(); v++) {
-          try {
-            io.overwrite(p, ByteBuffer.wrap(version(v))).block();
-          } catch (RuntimeException e) {
-            errors.add(e);
-          }
-        }
-      }));
+    List<Path> paths = versions("v", 3);
+    List<Step> steps = new ArrayList<>();
+    for (Path p : paths) { // one writer per file: each file is replaced back to back
+      steps.add(v -> io.overwrite(p, ByteBuffer.wrap(version(v + 1))).block());
     }
     AtomicInteger reads = new AtomicInteger();
     for (int r = 0; r < 2; r++) {
-      threads.add(new Thread(() -> {
-        for (int i = 0; !done.get(); i++) {
-          try {
-            ByteBuffer b = AsyncVirtualFile.readAll(paths.get(i % 3), io).block();
-            reads.incrementAndGet();
-            byte first = b.get(0);
-            if (b.remaining() != version(first).length) {
-              throw new AssertionError("a read of " + b.remaining() + " bytes of version " + first
-                  + ", which has " + version(first).length);
-            }
-            for (int k = 0; k < b.remaining(); k++) {
-              if (b.get(k) != first) {
-                throw new AssertionError("a read mixes versions at byte " + k);
-              }
-            }
-          } catch (RuntimeException | AssertionError e) {
-            errors.add(e);
-          }
-        }
-      }));
+      steps.add(i -> {
+        assertWholeVersion(AsyncVirtualFile.readAll(paths.get(i % 3), io).block());
+        reads.incrementAndGet();
+      });
     }
-    threads.forEach(Thread::start);
-    Thread.sleep(1_500);
-    done.set(true);
-    for (Thread t : threads) {
-      t.join();
-    }
-    assertThat(errors).isEmpty();
+    assertThat(race(steps)).isEmpty();
     assertThat(reads.get()).as("reads made").isGreaterThan(100);
   }
 
@@ -172,33 +136,35 @@ class OneTimeReadsTest {
   @Test
   void readsRacingOutsideReplacements_readWhatThePathNames() throws Exception {
     io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(1).build();
-    List<Path> paths = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      paths.add(Files.write(dir.resolve("r" + i), version(i)));
+    List<Path> paths = versions("r", 2);
+    List<Step> steps = new ArrayList<>();
+    steps.add(v -> { // another process's way: write a temp file, rename it over
+      Path tmp = Files.write(dir.resolve("outside.tmp"), version(v + 2));
+      Files.move(tmp, paths.get(v % 2), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    });
+    for (int r = 0; r < 3; r++) {
+      steps.add(i -> assertWholeVersion(AsyncVirtualFile.readAll(paths.get(i % 2), io).block()));
     }
+    assertThat(race(steps)).isEmpty();
+  }
+
+  /** One step of a racing thread; {@code i} counts its steps. */
+  @FunctionalInterface
+  interface Step {
+    void run(int i) throws Exception;
+  }
+
+  /** Runs each step over and over on a thread of its own for 1.5 s; returns what they threw. */
+  static List<Throwable> race(List<Step> steps) throws InterruptedException {
     AtomicBoolean done = new AtomicBoolean();
     ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
     List<Thread> threads = new ArrayList<>();
-    threads.add(new Thread(() -> { // another process's way: write a temp file, rename it over
-      for (int v = 2; !done.get(); v++) {
-        try {
-          Path p = paths.get(v % 2);
-          Path tmp = Files.write(dir.resolve("outside.tmp"), version(v));
-          Files.move(tmp, p, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
-          errors.add(e);
-        }
-      }
-    }));
-    for (int r = 0; r < 3; r++) {
+    for (Step step : steps) {
       threads.add(new Thread(() -> {
         for (int i = 0; !done.get(); i++) {
           try {
-            ByteBuffer b = AsyncVirtualFile.readAll(paths.get(i % 2), io).block();
-            if (b.remaining() != version(b.get(0)).length) {
-              throw new AssertionError("a read of " + b.remaining() + " bytes of version " + b.get(0));
-            }
-          } catch (RuntimeException | AssertionError e) {
+            step.run(i);
+          } catch (Exception | AssertionError e) {
             errors.add(e);
           }
         }
@@ -210,7 +176,30 @@ class OneTimeReadsTest {
     for (Thread t : threads) {
       t.join();
     }
-    assertThat(errors).isEmpty();
+    return new ArrayList<>(errors);
+  }
+
+  /** {@code n} files named {@code prefix + i}, holding version {@code i}. */
+  List<Path> versions(String prefix, int n) throws IOException {
+    List<Path> paths = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      paths.add(Files.write(dir.resolve(prefix + i), version(i)));
+    }
+    return paths;
+  }
+
+  /** {@code b} is one {@link #version} whole: its length is that version's, every byte its own. */
+  static void assertWholeVersion(ByteBuffer b) {
+    byte first = b.get(0);
+    if (b.remaining() != version(first).length) {
+      throw new AssertionError("a read of " + b.remaining() + " bytes of version " + first
+          + ", which has " + version(first).length);
+    }
+    for (int k = 0; k < b.remaining(); k++) {
+      if (b.get(k) != first) {
+        throw new AssertionError("a read mixes versions at byte " + k);
+      }
+    }
   }
 
   /** Content of version {@code v}: its low byte, repeated; the length follows from that byte. */
