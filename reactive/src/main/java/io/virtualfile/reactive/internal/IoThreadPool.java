@@ -147,6 +147,14 @@ public final class IoThreadPool extends AbstractExecutorService {
    */
   private final AtomicInteger idle = new AtomicInteger();
 
+  /**
+   * Workers woken by another thread ({@link #signal}) that have not yet resumed: they are about to take
+   * the waiting work, so work that waits while some are on their way is no reason for another thread.
+   * Invariant: incremented once by whoever clears a parked worker's flag on its behalf, and decremented
+   * once by that worker when it resumes and finds its flag cleared by someone else.
+   */
+  private final AtomicInteger waking = new AtomicInteger();
+
   /*
    * Invariant: whenever a slot holds a task and some worker is parked, a watcher exists or is being
    * woken to become one. A worker that fills its slot (a volatile write) then reads `watcher`, and wakes
@@ -312,7 +320,8 @@ public final class IoThreadPool extends AbstractExecutorService {
       // shutdown() came between the check and the offer, and the workers may have left already
       throw new RejectedExecutionException("the IO thread pool is shut down");
     }
-    if (!wakeOne() && othersWaiting && live.get() < workers.length() && anyBlocked(null)) {
+    if (!wakeOne() && othersWaiting && waking.get() == 0 && live.get() < workers.length()
+        && anyBlocked(null)) {
       addWorker(); // threads are blocked in the kernel and work piles up
     }
   }
@@ -351,12 +360,21 @@ public final class IoThreadPool extends AbstractExecutorService {
     }
     for (int i = 0; i < workers.length(); i++) {
       Worker w = workers.get(i);
-      if (w != null && w.parked && w.clearParked()) {
-        LockSupport.unpark(w);
+      if (w != null && w.parked && signal(w)) {
         return true;
       }
     }
     return false;
+  }
+
+  /** Clears {@code w}'s parked flag on its behalf and unparks it; true if this call cleared it. */
+  private boolean signal(Worker w) {
+    if (!w.clearParked()) {
+      return false;
+    }
+    waking.incrementAndGet();
+    LockSupport.unpark(w);
+    return true;
   }
 
   @Override
@@ -386,8 +404,9 @@ public final class IoThreadPool extends AbstractExecutorService {
 
   private void wakeAll() {
     for (Worker w : snapshot()) {
-      w.clearParked();
-      LockSupport.unpark(w);
+      if (!signal(w)) {
+        LockSupport.unpark(w);
+      }
     }
   }
 
@@ -508,6 +527,18 @@ public final class IoThreadPool extends AbstractExecutorService {
       return (Runnable) NEXT.getAndSet(this, null);
     }
 
+    /**
+     * The worker leaves its wait: clears its own parked flag, or, if a waker cleared it first, counts
+     * itself out of {@link #waking}. Returns whether it cleared the flag itself (false: it was woken).
+     */
+    private boolean leaveWait() {
+      if (clearParked()) {
+        return true;
+      }
+      waking.decrementAndGet(); // on our way to the work we were woken for
+      return false;
+    }
+
     /** Clears the parked flag; true if this call cleared it (and so counted the worker out of idle). */
     boolean clearParked() {
       if (parked && PARKED.compareAndSet(this, true, false)) {
@@ -593,7 +624,8 @@ public final class IoThreadPool extends AbstractExecutorService {
         return false;
       }
       long end = 0;
-      if (idle.get() == 0 && !shared.isEmpty() && live.get() < workers.length()) {
+      if (idle.get() == 0 && waking.get() == 0 && !shared.isEmpty()
+          && live.get() < workers.length()) {
         // Work waits for a thread. After a long task, look now (this worker may have been the one
         // blocked); else every LOOK_EVERY-th task, since a look costs more than a page-cached read.
         end = System.nanoTime();
@@ -639,12 +671,8 @@ public final class IoThreadPool extends AbstractExecutorService {
         parked = true;
         idle.incrementAndGet();
         Runnable task = shared.poll();
-        if (task == null && runState != RUNNING) {
-          clearParked();
-          return null;
-        }
-        if (task != null) {
-          clearParked();
+        if (task != null || runState != RUNNING) {
+          leaveWait(); // a task, or nothing left to wait for (null)
           return task;
         }
         boolean watching = othersBusy() && watcher.compareAndSet(null, this);
@@ -666,7 +694,7 @@ public final class IoThreadPool extends AbstractExecutorService {
             LockSupport.park(this);
           }
         }
-        boolean signalled = !clearParked();
+        boolean signalled = !leaveWait();
         if (timedOut && !signalled) {
           return RETIRED; // nobody counted on us: leave
         }
