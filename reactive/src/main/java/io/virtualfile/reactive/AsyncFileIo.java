@@ -483,10 +483,12 @@ public final class AsyncFileIo implements AutoCloseable {
    * the IO threads once their queued work is done. From then on every operation, open and overwrite is
    * refused before it touches the disk, with an {@link io.virtualfile.FileClosedException} saying the
    * engine is closed. An overwrite already under way goes on to its end: its remaining blocking steps
-   * (and its directory fsync) run on Reactor's {@code boundedElastic}; if its content was not yet
-   * written, its write fails with that exception ({@link io.virtualfile.CrashSafeOverwriteException}
-   * at {@code WRITE}) and its temp file is removed. Closes descriptors; call it from a thread that may
-   * block. Idempotent.
+   * (and its directory fsync) run on Reactor's {@code boundedElastic}; a write of its content made
+   * after the close fails with that exception ({@link io.virtualfile.CrashSafeOverwriteException} at
+   * {@code WRITE}), and its temp file is removed. An overwrite whose content publisher has not
+   * delivered its next buffer keeps waiting for it, with its temp file open, until it does, completes,
+   * or the overwrite is cancelled (which removes the temp file). Closes descriptors; call it from a
+   * thread that may block. Idempotent.
    *
    * @throws IllegalStateException on the {@link #shared()} engine
    */
