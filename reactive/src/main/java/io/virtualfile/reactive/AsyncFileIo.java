@@ -483,9 +483,10 @@ public final class AsyncFileIo implements AutoCloseable {
    * the IO threads once their queued work is done. From then on every operation, open and overwrite is
    * refused before it touches the disk, with an {@link io.virtualfile.FileClosedException} saying the
    * engine is closed. An overwrite already under way goes on to its end: its remaining blocking steps
-   * (and its directory fsync) run on Reactor's {@code boundedElastic}; a write of its content made
-   * after the close fails with that exception ({@link io.virtualfile.CrashSafeOverwriteException} at
-   * {@code WRITE}), and its temp file is removed. An overwrite whose content publisher has not
+   * (and its directory fsync) run on Reactor's {@code boundedElastic}; a write of its content that the
+   * closed engine refuses fails with that exception ({@link io.virtualfile.CrashSafeOverwriteException}
+   * at {@code WRITE}), and its temp file is removed (the io_uring engine's rings may still take writes
+   * for a moment, as they stop after the IO threads' queued work). An overwrite whose content publisher has not
    * delivered its next buffer keeps waiting for it, with its temp file open, until it does, completes,
    * or the overwrite is cancelled (which removes the temp file). Closes descriptors; call it from a
    * thread that may block. Idempotent.
