@@ -308,7 +308,11 @@ class AsyncOverwriteTest {
       Mono<Void> a = overwrite.apply("p", "A").cache();
       a.subscribe();
       awaitCondition(() -> readsAs(p, "A")); // x and p renamed: batch 1 = [x, p]
-      firstSync.tryEmitEmpty();
+      // Not on this thread, which must go on: the thread that opens the gate delivers batch 0, and
+      // goes on to deliver batch 1 if that finished meanwhile, blocking in x's subscriber.
+      Thread opener = new Thread(firstSync::tryEmitEmpty, "gate-opener");
+      opener.setDaemon(true);
+      opener.start();
       awaitCondition(() -> ops.directorySyncs.get() == 2); // batch 1 synced; x's signal is stuck
       Mono<Void> c = overwrite.apply("p", "C").cache();
       c.subscribe();
