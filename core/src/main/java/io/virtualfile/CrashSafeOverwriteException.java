@@ -18,7 +18,10 @@ public class CrashSafeOverwriteException extends IOException {
 
   /** The steps of the overwrite protocol, in the order they run. */
   public enum Step {
-    /** Removing a temp file left by an earlier, interrupted overwrite. */
+    /**
+     * Removing a temp file left by an earlier, interrupted overwrite at the caller's temp path (with a
+     * derived temp name, nothing is touched: the name is new).
+     */
     REMOVE_STALE_TEMP,
     /** Creating the temp file ({@code CREATE_NEW}, owner-only permissions). */
     CREATE_TEMP,

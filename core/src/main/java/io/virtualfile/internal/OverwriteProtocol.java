@@ -23,7 +23,9 @@ import java.util.function.Supplier;
  * writes the temp file itself, and reports a write failure through {@link #failed(Step, Throwable)}.
  *
  * <h2>Steps</h2>
- * remove stale temp, create temp ({@code CREATE_NEW}, owner-only, then the final file's permissions),
+ * remove stale temp (an explicit temp path only: a derived name is new, and {@code CREATE_NEW} would
+ * refuse an existing file, so the step touches nothing), create temp ({@code CREATE_NEW}, owner-only,
+ * then the final file's permissions),
  * write, fsync temp, close temp, atomic rename, open parent directory, fsync parent directory. A failure
  * up to and including the rename closes and removes the temp file (only if this overwrite created it:
  * a temp that {@code CREATE_NEW} found existing belongs to someone else) and leaves the final file as it
@@ -294,7 +296,12 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
   public void removeStaleTemp() throws CrashSafeOverwriteException {
     stepStarted(Step.REMOVE_STALE_TEMP);
     try {
-      ops.deleteIfExists(tmpPath);
+      // Only a caller's temp path can be stale. A derived name has 64 random bits; looking it up would
+      // cost a lookup of a missing name, under the directory's lock, that every create and rename
+      // there contends for.
+      if (claimed != null) {
+        ops.deleteIfExists(tmpPath);
+      }
     } catch (IOException | RuntimeException e) {
       throw failed(Step.REMOVE_STALE_TEMP, e);
     }

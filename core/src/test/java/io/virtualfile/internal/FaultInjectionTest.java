@@ -15,9 +15,10 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A failure injected at each step of the overwrite, on the real file system. */
 class FaultInjectionTest {
@@ -111,6 +112,22 @@ class FaultInjectionTest {
     try (Stream<Path> s = Files.list(dir)) {
       return s.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
     }
+  }
+
+  @Test
+  void aDerivedTempName_isNotLookedUpForAStaleTemp_aCallersTempPathIs() throws IOException {
+    Path f = dir.resolve("meta");
+    Files.writeString(f, "old");
+    FaultyOps derived = new FaultyOps(null);
+    OverwriteProtocol.prepare(derived, derived.temps(), f, null)
+        .run(ByteBuffer.wrap("new".getBytes(UTF_8)));
+    assertThat(derived.deletes).as("deletes with a derived name").hasValue(0);
+    FaultyOps explicit = new FaultyOps(null);
+    OverwriteProtocol.prepare(explicit, explicit.temps(), f, dir.resolve("meta.tmp"))
+        .run(ByteBuffer.wrap("newer".getBytes(UTF_8)));
+    assertThat(explicit.deletes).as("deletes with the caller's temp path").hasValue(1);
+    assertThat(Files.readString(f)).isEqualTo("newer");
+    assertThat(entries()).containsExactly("meta");
   }
 
   CrashSafeOverwriteException overwriteFailingAt(Step step) throws IOException {
