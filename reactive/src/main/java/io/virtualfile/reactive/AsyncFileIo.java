@@ -341,10 +341,12 @@ public final class AsyncFileIo implements AutoCloseable {
    * Path, ByteBuffer)}, with a derived temp name.
    *
    * <ul>
-   *   <li>Blocking steps (validation, stale-temp removal, temp creation, fsync, close, rename, directory
-   *       fsync) run one after another on one worker of {@link Builder#blockingScheduler(Scheduler)}
-   *       (the IO threads by default); the write runs on the IO threads. Completion is signalled on the
-   *       thread that finished the directory fsync.</li>
+   *   <li>Blocking steps (validation, temp creation, fsync, close) run one after another on one worker
+   *       of {@link Builder#blockingScheduler(Scheduler)} (the IO threads by default); the write runs on
+   *       the IO threads. The renames of one directory run one at a time, in the order they were asked
+   *       for, on a thread of that scheduler that is renaming for the directory (an overwrite waits for
+   *       its rename without holding a thread). Completion is signalled on the thread that finished the
+   *       directory fsync.</li>
    *   <li>Directory fsyncs are shared: overwrites in one directory that finish their renames while a
    *       directory fsync runs join the next one (group commit), which starts after their renames, so
    *       each overwrite's rename is covered by an fsync that started after it.</li>

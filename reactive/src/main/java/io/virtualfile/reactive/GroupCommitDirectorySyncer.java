@@ -27,19 +27,30 @@ import reactor.util.context.Context;
  * become the next batch and one new sync starts for them.
  *
  * <h2>Order</h2>
- * The rename and the registration of its request happen together under the directory's lock, so
- * requests are registered in rename order, and batches finish in that order. Each finished batch is
- * queued, under the same lock, for delivery, and one thread at a time delivers the queue in order
- * ({@link Group#delivering}). So the overwrites of one path signal completion in the order their renames
- * took effect: the last to complete holds the content on disk.
+ * Renames of one directory run one at a time, in the order they were requested, on whichever thread is
+ * the directory's <em>renamer</em> ({@link Group#renaming}): a request joins {@code toRename}, and the
+ * thread that finds no renamer becomes it and runs the queued renames back to back until the queue is
+ * empty. A successful rename registers its request in {@code pending} as it ends, in rename order, and
+ * batches finish in that order. Each finished batch is queued, under the group's monitor, for delivery,
+ * and one thread at a time delivers the queue in order ({@link Group#delivering}). So the overwrites of
+ * one path signal completion in the order their renames took effect: the last to complete holds the
+ * content on disk.
+ *
+ * <h2>Why a renamer</h2>
+ * The renames of one directory are serialized anyway: by the order above, and in the kernel by the
+ * directory's lock, which creates of temp files take too. Had each overwrite's thread waited for a
+ * monitor held across its rename, every rename would add a thread wake-up to the directory's critical
+ * path, and the waiting IO threads could do nothing else. A request instead costs its thread one queue
+ * insertion, and the renamer runs the queued renames with no wake-up between them.
  *
  * <h2>Concurrency</h2>
- * All state of a directory lives in its {@link Group}, guarded by the group's monitor. The map only
- * finds groups: a group leaves the map, under its monitor, once it is idle (no sync running, nothing
- * pending, nothing left to deliver), and is then marked {@code removed}, so that a request that found
- * it just before goes back to the map for a new one. The rename runs under the monitor (it is what
- * orders the requests); the fsync and the delivery of signals (which run subscribers' code) run outside
- * it, and the next batch is scheduled before a finished batch is delivered.
+ * All state of a directory lives in its {@link Group}, guarded by the group's monitor, which is held
+ * only to change that state, never across a system call or a subscriber's code. The map only finds
+ * groups: a group leaves the map, under its monitor, once it is idle (no renamer, no rename queued, no
+ * sync running, nothing pending, nothing left to deliver), and is then marked {@code removed}, so that a
+ * request that found it just before goes back to the map for a new one. The fsync and the delivery of
+ * signals (which run subscribers' code) run outside the monitor, and the next batch is scheduled before
+ * a finished batch is delivered.
  *
  * <h2>Errors</h2>
  * A failed open or fsync fails every request of its batch (each overwrite reports it as its own {@code
@@ -57,6 +68,13 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
   private static final class Group {
     final Path dir;
     boolean removed;
+
+    /** Renames requested and not yet run, in request order. */
+    final ArrayDeque<Request> toRename = new ArrayDeque<>();
+
+    /** A thread is running the renames of {@link #toRename}; only it takes from the queue. */
+    boolean renaming;
+
     boolean running;
     List<MonoSink<Void>> pending = new ArrayList<>();
 
@@ -71,9 +89,11 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
     }
 
     boolean idle() {
-      return !running && pending.isEmpty() && toDeliver.isEmpty();
+      return !renaming && toRename.isEmpty() && !running && pending.isEmpty() && toDeliver.isEmpty();
     }
   }
+
+  private record Request(Rename rename, MonoSink<Void> sink) {}
 
   private record Finished(List<MonoSink<Void>> batch, Throwable failure) {}
 
@@ -95,40 +115,89 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
     this.events = events;
   }
 
-  /** Signals arrive on the thread that finished the batch's fsync (the step scheduler's). */
+  /**
+   * Signals arrive on the thread that finished the batch's fsync (the step scheduler's); a failed
+   * rename's, on the renamer's.
+   */
   @Override
   public Mono<Void> renameThenSync(Path dir, Rename rename) {
     Path key = dir.toAbsolutePath().normalize();
     return Mono.create(sink -> {
-      List<MonoSink<Void>> toStart = null;
-      Throwable renameFailure = null;
-      Group g;
+      Request request = new Request(rename, sink);
       for (;;) {
-        g = groups.computeIfAbsent(key, Group::new);
+        Group g = groups.computeIfAbsent(key, Group::new);
+        boolean renamer;
         synchronized (g) {
           if (g.removed) {
             continue; // went idle and left the map just now: take the new one
           }
-          try {
-            rename.run();
-          } catch (Throwable t) {
-            renameFailure = t;
-            removeIfIdle(g);
-            break;
-          }
-          g.pending.add(sink);
+          g.toRename.add(request);
+          renamer = !g.renaming;
+          g.renaming = true;
+        }
+        if (renamer) {
+          renameQueued(g);
+        }
+        return;
+      }
+    });
+  }
+
+  /**
+   * Runs the queued renames of {@code g} in order, as its renamer, until none is left. A batch whose
+   * fsync can start is started on this thread once the queue is empty (no hand-off for an uncontended
+   * overwrite), else on the step scheduler, so that renames never wait for an fsync.
+   */
+  private void renameQueued(Group g) {
+    for (;;) {
+      Request r;
+      synchronized (g) {
+        r = g.toRename.poll(); // never empty here: the renamer goes on only while requests wait
+      }
+      Throwable failure = null;
+      try {
+        r.rename().run();
+      } catch (Throwable t) {
+        failure = t;
+      }
+      List<MonoSink<Void>> toStart = null;
+      boolean last;
+      synchronized (g) {
+        if (failure == null) {
+          g.pending.add(r.sink());
           if (!g.running) {
             toStart = takeBatch(g);
           }
-          break;
+        }
+        last = g.toRename.isEmpty();
+        if (last) {
+          g.renaming = false; // after its rename: renames never overlap
+          removeIfIdle(g);
         }
       }
-      if (renameFailure != null) {
-        sink.error(renameFailure);
-      } else if (toStart != null) {
-        sync(g, toStart); // on this (blocking) thread: no hand-off for an uncontended overwrite
+      if (failure != null) {
+        r.sink().error(failure);
       }
-    });
+      if (toStart != null) {
+        if (last) {
+          sync(g, toStart);
+        } else {
+          schedule(g, toStart);
+        }
+      }
+      if (last) {
+        return;
+      }
+    }
+  }
+
+  /** Starts the fsync of {@code batch} on the step scheduler; if refused, the batch fails. */
+  private void schedule(Group g, List<MonoSink<Void>> batch) {
+    try {
+      blocking.schedule(() -> sync(g, batch));
+    } catch (Throwable t) {
+      finish(g, batch, new StepFailure(Step.OPEN_PARENT, t));
+    }
   }
 
   /** Holds the group's monitor. */

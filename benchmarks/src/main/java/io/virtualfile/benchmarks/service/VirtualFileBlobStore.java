@@ -21,10 +21,15 @@ final class VirtualFileBlobStore implements BlobStore {
    * The engine's defaults; {@code -DioThreads=N} sets the core IO threads, {@code -DmaxIoThreads=N}
    * their bound and {@code -Dengine=THREADS} (or {@code IO_URING}) the engine, to compare.
    */
-  private final AsyncFileIo io = AsyncFileIo.builder().cacheCapacity(CACHE_CAPACITY)
+  private final StepTimes steps = Boolean.getBoolean("steps") ? new StepTimes() : null;
+  private final AsyncFileIo io = withListener(AsyncFileIo.builder()).cacheCapacity(CACHE_CAPACITY)
       .ioThreads(Integer.getInteger("ioThreads", Runtime.getRuntime().availableProcessors()))
       .maxIoThreads(Integer.getInteger("maxIoThreads", 64))
       .engine(AsyncFileIo.Engine.valueOf(System.getProperty("engine", "AUTO"))).build();
+
+  private AsyncFileIo.Builder withListener(AsyncFileIo.Builder b) {
+    return steps == null ? b : b.listener(steps);
+  }
 
   VirtualFileBlobStore(BlobSet blobs) {
     this.blobs = blobs;
@@ -42,6 +47,7 @@ final class VirtualFileBlobStore implements BlobStore {
 
   @Override
   public String summary() {
-    return io.engine() + " engine, open-file cache of " + io.cacheCapacity() + ": " + io.stats();
+    return io.engine() + " engine, open-file cache of " + io.cacheCapacity() + ": " + io.stats()
+        + (steps == null ? "" : "; " + steps);
   }
 }

@@ -1,0 +1,71 @@
+package io.virtualfile.reactive;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.virtualfile.internal.JdkFileOps;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/** The renames of one directory: one at a time, in request order, without holding requesters back. */
+class GroupCommitRenamerTest {
+  @TempDir Path dir;
+
+  private final GroupCommitDirectorySyncer syncer =
+      new GroupCommitDirectorySyncer(JdkFileOps.INSTANCE, Schedulers.boundedElastic(), d -> Mono.empty());
+
+  @Test
+  void aRequestWhileAnotherRenameIsUnderWay_returnsAtOnce_andItsRenameRunsAfterThatOne()
+      throws Exception {
+    CountDownLatch firstEntered = new CountDownLatch(1);
+    CountDownLatch releaseFirst = new CountDownLatch(1);
+    List<String> renamed = new CopyOnWriteArrayList<>();
+    Mono<Void> first = syncer.renameThenSync(dir, () -> {
+      firstEntered.countDown();
+      releaseFirst.await();
+      renamed.add("first");
+    }).cache();
+    first.subscribeOn(Schedulers.boundedElastic()).subscribe();
+    assertThat(firstEntered.await(10, TimeUnit.SECONDS)).isTrue();
+
+    Mono<Void> second = syncer.renameThenSync(dir, () -> renamed.add("second")).cache();
+    // Subscribed on a thread of its own, so that a requester held back by the first rename shows as a
+    // timeout here rather than as a hung test.
+    CompletableFuture<Void> subscribed = CompletableFuture.runAsync(second::subscribe);
+    subscribed.get(5, TimeUnit.SECONDS);
+    assertThat(renamed).as("the second rename waits for the first").isEmpty();
+
+    releaseFirst.countDown();
+    first.block(Duration.ofSeconds(10));
+    second.block(Duration.ofSeconds(10));
+    assertThat(renamed).containsExactly("first", "second");
+  }
+
+  @Test
+  void renamesRequestedFromManyThreads_neverOverlap() {
+    int n = 200;
+    java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger overlaps = new java.util.concurrent.atomic.AtomicInteger();
+    reactor.core.publisher.Flux.range(0, n)
+        .flatMap(i -> syncer.renameThenSync(dir, () -> {
+          if (inside.incrementAndGet() != 1) {
+            overlaps.incrementAndGet();
+          }
+          long until = System.nanoTime() + 20_000; // a rename's worth of time, for overlaps to show
+          while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+          }
+          inside.decrementAndGet();
+        }).subscribeOn(Schedulers.boundedElastic()), 32)
+        .blockLast(Duration.ofSeconds(30));
+    assertThat(overlaps).hasValue(0);
+  }
+}
