@@ -11,7 +11,10 @@
 # PORT (18080), DIR blob directory (/tmp/virtualfile-service-blobs, created once and reused),
 # JAVA_OPTS for the server JVMs (-Xmx2g), SKIP_BUILD=1 to use the jar as it is; VERSIONS and WORKLOADS
 # (space-separated subsets, e.g. WORKLOADS=get-uniform VERSIONS="virtualfile usual") and RESULTS (the
-# report's directory, benchmarks/results) for a partial run.
+# report's directory, benchmarks/results) for a partial run. Two more versions compare the engines on
+# JDK 25 (JAVA25_HOME, default /usr/lib/jvm/temurin-25-jdk-amd64): virtualfile-threads and
+# virtualfile-uring, e.g. VERSIONS="virtualfile-threads virtualfile-uring memory"; the io_uring engine's
+# jar is built with that JDK.
 #
 # Writes $RESULTS/service.md (report) and service.tsv (the raw figures); wrk outputs and server logs go
 # to benchmarks/target/service/.
@@ -37,10 +40,24 @@ mkdir -p "$RESULTS"
 
 command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 
+JAVA25_HOME=${JAVA25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+uring_wanted=0
+[[ " ${VERSIONS[*]} " == *" virtualfile-uring "* || " ${VERSIONS[*]} " == *" virtualfile-threads "* ]] && uring_wanted=1
+
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
   echo "Building $JAR"
   # package, not install: the modules come from this tree, nothing is published to the local repository.
   mvn -B -o -q package -DskipTests -pl benchmarks -am || mvn -B -q package -DskipTests -pl benchmarks -am
+  if ((uring_wanted)); then
+    echo "Building the io_uring engine with $JAVA25_HOME"
+    JAVA_HOME=$JAVA25_HOME mvn -B -o -q package -DskipTests -pl uring -am \
+      || JAVA_HOME=$JAVA25_HOME mvn -B -q package -DskipTests -pl uring -am
+  fi
+fi
+URING_JAR=
+if ((uring_wanted)); then
+  URING_JAR=$(ls uring/target/virtualfile-uring-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -1)
+  [[ -n $URING_JAR ]] || { echo "no uring/target/virtualfile-uring-*.jar: build it with JDK 25" >&2; exit 1; }
 fi
 
 mkdir -p "$WORK" "$RESULTS"
@@ -64,8 +81,16 @@ trap cleanup EXIT
 # start_server VERSION LOG: starts the server JVM and waits until it listens; sets server_pid.
 start_server() {
   : > "$2"   # emptied here, not by the background job's redirection, which may come after the grep below
+  local java=java cp=$JAR opts=$JAVA_OPTS
+  case $1 in
+    virtualfile-uring)
+      java=$JAVA25_HOME/bin/java cp=$JAR:$URING_JAR
+      opts="$JAVA_OPTS --enable-native-access=ALL-UNNAMED -Dengine=IO_URING" ;;
+    virtualfile-threads)
+      java=$JAVA25_HOME/bin/java opts="$JAVA_OPTS -Dengine=THREADS" ;;
+  esac
   # shellcheck disable=SC2086
-  java $JAVA_OPTS -cp "$JAR" io.virtualfile.benchmarks.service.BlobServer "$1" "$PORT" "$DIR" > "$2" 2>&1 &
+  "$java" $opts -cp "$cp" io.virtualfile.benchmarks.service.BlobServer "$1" "$PORT" "$DIR" > "$2" 2>&1 &
   server_pid=$!
   local i
   for ((i = 0; i < 1200; i++)); do
@@ -162,7 +187,7 @@ for ((run = 1; run <= RUNS; run++)); do
       figures=$(parse_wrk "$out")
       printf '%d\t%s\t%s\t%s\t%d\t%d\t%s\n' "$run" "$workload" "$version" "$figures" "$peak" "$idle" "$load" \
         >> "$FIGURES"
-      printf '  %-11s %-12s %s\n' "$version" "$workload" \
+      printf '  %-19s %-12s %s\n' "$version" "$workload" \
         "$(awk -F'\t' '{ printf "%8.0f req/s  p99 %9.2f ms  non-2xx %s  socket c/r/w/t %s/%s/%s/%s", $1, $2, $4, $5, $6, $7, $8 }' <<< "$figures")  peak fds $peak (idle $idle)  load $load"
     done
     stop_server

@@ -43,17 +43,18 @@ public final class BlobServer {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 3) {
-      System.err.println("usage: BlobServer virtualfile|usual|memory PORT DIR");
+      System.err.println("usage: BlobServer virtualfile[-uring|-threads]|usual|memory PORT DIR");
       System.exit(2);
     }
     String version = args[0];
     int port = Integer.parseInt(args[1]);
     BlobSet blobs = BlobSet.openOrCreate(Path.of(args[2]));
     BlobStore store = switch (version) {
-      case "virtualfile" -> new VirtualFileBlobStore(blobs);
+      // The -uring and -threads versions differ only in -Dengine, which the benchmark's script sets.
+      case "virtualfile", "virtualfile-uring", "virtualfile-threads" -> new VirtualFileBlobStore(blobs);
       case "usual" -> new UsualBlobStore(blobs);
       case "memory" -> new MemoryBlobStore(blobs);
-      default -> throw new IllegalArgumentException("version must be virtualfile, usual or memory: " + version);
+      default -> throw new IllegalArgumentException("version must be virtualfile, virtualfile-uring, virtualfile-threads, usual or memory: " + version);
     };
     BlobServer server = new BlobServer(store, blobs.count());
     DisposableServer http = HttpServer.create().host("127.0.0.1").port(port).route(server::routes).bindNow();

@@ -27,7 +27,8 @@ import java.util.stream.Collectors;
  */
 public final class ServiceReport {
   static final List<String> WORKLOADS = List.of("get-uniform", "get-hot", "put");
-  static final List<String> VERSIONS = List.of("virtualfile", "usual", "memory");
+  static final List<String> VERSIONS =
+      List.of("virtualfile", "virtualfile-threads", "virtualfile-uring", "usual", "memory");
   private static final int CACHE_CAPACITY = 128;
 
   /** One wrk run against one server version. */
@@ -74,7 +75,13 @@ public final class ServiceReport {
         + "Content-Length); PUT = temp write, `force(true)`, `ATOMIC_MOVE`, directory fsync, by hand, on "
         + "`boundedElastic`.\n");
     md.append("- **memory**: blobs in a `byte[][]` (the ceiling: no file IO; PUT replaces the entry, not "
-        + "durable).\n\n");
+        + "durable).\n");
+    if (rows.stream().anyMatch(r -> r.version().startsWith("virtualfile-"))) {
+      md.append("- **virtualfile-threads** and **virtualfile-uring**: virtualfile on JDK 25, with the "
+          + "thread engine and the io_uring engine (`virtualfile-uring` on the class path); the other "
+          + "versions run on the JDK named below.\n");
+    }
+    md.append("\n");
     md.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores (nproc), ")
         .append(cpuModel()).append(", ").append(memory()).append(", Linux ")
         .append(System.getProperty("os.version")).append("  \n");
@@ -122,6 +129,18 @@ public final class ServiceReport {
           .append(ratio(rows, w, "virtualfile", "usual", Row::p99Ms)).append(" | ")
           .append(ratio(rows, w, "usual", "memory", Row::rps)).append(" | ")
           .append(ratio(rows, w, "usual", "memory", Row::p99Ms)).append(" |\n");
+    }
+    if (rows.stream().anyMatch(r -> r.version().equals("virtualfile-uring"))) {
+      md.append("\n### The engines (JDK 25)\n\n");
+      md.append("| workload | req/s uring/threads | p99 uring/threads | req/s uring/memory | req/s threads/memory |\n");
+      md.append("|---|---:|---:|---:|---:|\n");
+      for (String w : WORKLOADS) {
+        md.append("| ").append(label(w)).append(" | ")
+            .append(ratio(rows, w, "virtualfile-uring", "virtualfile-threads", Row::rps)).append(" | ")
+            .append(ratio(rows, w, "virtualfile-uring", "virtualfile-threads", Row::p99Ms)).append(" | ")
+            .append(ratio(rows, w, "virtualfile-uring", "memory", Row::rps)).append(" | ")
+            .append(ratio(rows, w, "virtualfile-threads", "memory", Row::rps)).append(" |\n");
+      }
     }
     List<String> odd = new ArrayList<>();
     for (Row r : rows) {
