@@ -59,6 +59,14 @@ final class Transfer extends Op {
       completion.failed(Errors.io(write ? "write" : "read", -res));
       return;
     }
+    succeeded(write, buffer, length, res, completion);
+  }
+
+  /**
+   * The end of a transfer of {@code length} bytes that moved {@code res}: the buffer's position moves by
+   * them, and the completion is told them ({@code -1} for a read at or past the end of the file).
+   */
+  static void succeeded(boolean write, ByteBuffer buffer, int length, int res, IoCompletion completion) {
     buffer.position(buffer.position() + res);
     completion.completed(!write && res == 0 && length > 0 ? -1 : res);
   }
