@@ -244,11 +244,18 @@ class InlineReadsTest extends UringEngineTest {
     }
   }
 
+  /**
+   * {@code O_DIRECT} reads are never tried inline: there {@code RWF_NOWAIT} only refuses to wait for
+   * dirty pages and locks, and a read of a synced file waits for the device on the calling thread.
+   */
   @Test
   void directIo_readsGoToARing() throws Exception {
     Path p = Path.of("/var/tmp").resolve("virtualfile-uring-inline-" + ProcessHandle.current().pid());
     try {
       Files.write(p, numbered(8192));
+      try (FileChannel c = FileChannel.open(p, READ)) {
+        c.force(true); // no dirty pages: RWF_NOWAIT would then read from the device
+      }
       OpenOption direct = (OpenOption) Class.forName("com.sun.nio.file.ExtendedOpenOption")
           .getField("DIRECT").get(null); // jdk.unsupported, which this module does not read
       EngineChannel ch;
