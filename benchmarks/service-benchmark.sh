@@ -9,7 +9,10 @@
 # Settings (environment): RUNS (1), DURATION seconds measured per workload (10), WARMUP seconds of
 # unmeasured load before each workload (3), CONNECTIONS (64), WRK_THREADS (2), WRK_TIMEOUT (10s),
 # PORT (18080), DIR blob directory (/tmp/virtualfile-service-blobs, created once and reused),
-# JAVA_OPTS for the server JVMs (-Xmx2g), SKIP_BUILD=1 to use the jar as it is; VERSIONS and WORKLOADS
+# JAVA_OPTS for the server JVMs (-Xmx2g), SERVER_CLASSPATH_EXTRA jars added to their class path (the
+# io_uring engine's: uring/target/virtualfile-uring-*.jar, run on JDK 22+ with JAVA_OPTS="-Xmx2g
+# --enable-native-access=ALL-UNNAMED -Dengine=IO_URING"; the JDK is the one on PATH), SKIP_BUILD=1 to
+# use the jar as it is; VERSIONS and WORKLOADS
 # (space-separated subsets, e.g. WORKLOADS=get-uniform VERSIONS="virtualfile usual") and RESULTS (the
 # report's directory, benchmarks/results) for a partial run.
 #
@@ -31,6 +34,7 @@ BLOBS=20000
 read -r -a VERSIONS <<< "${VERSIONS:-virtualfile usual memory}"
 read -r -a WORKLOADS <<< "${WORKLOADS:-get-uniform get-hot put}"
 JAR=benchmarks/target/benchmarks.jar
+SERVER_CLASSPATH=$JAR${SERVER_CLASSPATH_EXTRA:+:$SERVER_CLASSPATH_EXTRA}
 WORK=benchmarks/target/service
 RESULTS=${RESULTS:-benchmarks/results}
 mkdir -p "$RESULTS"
@@ -65,7 +69,7 @@ trap cleanup EXIT
 start_server() {
   : > "$2"   # emptied here, not by the background job's redirection, which may come after the grep below
   # shellcheck disable=SC2086
-  java $JAVA_OPTS -cp "$JAR" io.virtualfile.benchmarks.service.BlobServer "$1" "$PORT" "$DIR" > "$2" 2>&1 &
+  java $JAVA_OPTS -cp "$SERVER_CLASSPATH" io.virtualfile.benchmarks.service.BlobServer "$1" "$PORT" "$DIR" > "$2" 2>&1 &
   server_pid=$!
   local i
   for ((i = 0; i < 1200; i++)); do
