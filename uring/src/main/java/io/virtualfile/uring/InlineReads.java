@@ -25,9 +25,10 @@ import java.nio.ByteBuffer;
  *
  * <p><b>Recursion.</b> A completion that starts the next read (a read loop driven from its signals)
  * would otherwise nest one completion inside the other on the caller's stack. {@link Caller#depth} counts
- * the completions running inline on a thread; at {@value #MAX_DEPTH} the read goes to the ring instead,
- * and the loop goes on from that ring's thread (where the same bound holds, and a read past it is queued
- * for the ring's next turn, which unwinds the stack). So no loop of any length nests deeper than that.
+ * the completions running inline on a thread; at {@value #MAX_DEPTH} the read goes to a ring instead
+ * ({@link Outcome#DEFERRED}), whose thread tries it inline again once its own stack is empty (before it
+ * would become an SQE: {@link RingLoop}), and the loop goes on from there, under the same bound. So no
+ * loop of any length nests deeper than that, and a loop of cached reads rarely needs the ring itself.
  *
  * <p>Thread-safe: all the memory of a call is the calling thread's own.
  */
@@ -47,6 +48,11 @@ final class InlineReads {
     COMPLETED,
     /** Not tried or not answered at once: make the read on the ring. */
     RING,
+    /**
+     * Not tried: {@value #MAX_DEPTH} completions are nested on this thread. Make the read on the ring,
+     * whose thread tries it again with an empty stack.
+     */
+    DEFERRED,
     /** The file refuses {@code RWF_NOWAIT} ({@code EOPNOTSUPP}): make this and later reads on the ring. */
     REFUSED
   }
@@ -120,7 +126,7 @@ final class InlineReads {
     }
     Caller caller = CALLER.get();
     if (caller.depth >= MAX_DEPTH) {
-      return Outcome.RING;
+      return Outcome.DEFERRED;
     }
     MemorySegment into = direct ? MemorySegment.ofBuffer(dst) : caller.bounce(length);
     int read = 0;

@@ -54,22 +54,22 @@ final class UringChannel implements EngineChannel {
     if (refused(refused, position, completion)) {
       return;
     }
-    if (inlineReads) {
-      InlineReads.Outcome outcome = InlineReads.tryRead(fd, dst, position, completion);
-      if (outcome == InlineReads.Outcome.COMPLETED) {
-        return;
-      }
-      if (outcome == InlineReads.Outcome.REFUSED) {
-        inlineReads = false;
-      }
+    InlineReads.Outcome outcome =
+        inlineReads ? InlineReads.tryRead(fd, dst, position, completion) : InlineReads.Outcome.RING;
+    if (outcome == InlineReads.Outcome.COMPLETED) {
+      return;
     }
-    submit(false, dst, position, completion);
+    if (outcome == InlineReads.Outcome.REFUSED) {
+      inlineReads = false;
+    }
+    submit(new Transfer(false, fd, dst, position, completion,
+        outcome == InlineReads.Outcome.DEFERRED));
   }
 
   @Override
   public void write(ByteBuffer src, long position, IoCompletion completion) {
     if (!refused(flags.writable() ? null : new NonWritableChannelException(), position, completion)) {
-      submit(true, src, position, completion);
+      submit(new Transfer(true, fd, src, position, completion, false));
     }
   }
 
@@ -86,8 +86,8 @@ final class UringChannel implements EngineChannel {
     return false;
   }
 
-  private void submit(boolean write, ByteBuffer buffer, long position, IoCompletion completion) {
-    engine.ringFor(Thread.currentThread()).submit(new Transfer(write, fd, buffer, position, completion));
+  private void submit(Transfer transfer) {
+    engine.ringFor(Thread.currentThread()).submit(transfer);
   }
 
   /** Whether reads are still tried on the calling thread first (for tests). */

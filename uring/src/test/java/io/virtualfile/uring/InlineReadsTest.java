@@ -330,6 +330,58 @@ class InlineReadsTest extends UringEngineTest {
     }
   }
 
+  /**
+   * A read loop that never ends, all cached, runs on the one ring's thread (its reads past the nesting
+   * bound are retried inline there): the ring still takes other requests, a write here.
+   */
+  @Test
+  void anEndlessLoopOfCachedReadsOnARing_doesNotStarveItsOtherRequests() throws Exception {
+    UringEngine oneRing = (UringEngine) new UringEngineProvider(Ring.Setup.KERNEL,
+        java.util.function.UnaryOperator.identity(), true)
+        .start(new io.virtualfile.reactive.spi.EngineSettings(1, 1, java.time.Duration.ofSeconds(1),
+            "one-ring-"));
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicInteger reads = new AtomicInteger();
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (EngineChannel ch = oneRing.open(blocks(4), Set.of(READ));
+        EngineChannel other = oneRing.open(dir.resolve("other"),
+            Set.of(java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.CREATE))) {
+      ByteBuffer b = ByteBuffer.allocateDirect(4096);
+      new Object() {
+        void next() {
+          b.clear();
+          ch.read(b, 0, new IoCompletion() {
+            @Override
+            public void completed(int bytes) {
+              reads.incrementAndGet();
+              if (stop.get()) {
+                stopped.countDown();
+              } else {
+                next();
+              }
+            }
+
+            @Override
+            public void failed(Throwable error) {
+              stopped.countDown();
+            }
+          });
+        }
+      }.next();
+      while (reads.get() < 10 * InlineReads.MAX_DEPTH) { // the loop has moved to the ring's thread
+        Thread.onSpinWait();
+      }
+      CompletableFuture<Integer> written = new CompletableFuture<>();
+      other.write(ByteBuffer.wrap(new byte[] {1}), 0, RingCallsTest.completion(written));
+      assertThat(written.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+      stop.set(true);
+      assertThat(stopped.await(10, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      stop.set(true);
+      oneRing.shutdown();
+    }
+  }
+
   /** A completion that throws: as on a ring's thread, the thread's handler gets it, not the caller. */
   @Test
   void aCompletionThatThrows_goesToTheThreadsHandler_notToTheCaller() throws Exception {
