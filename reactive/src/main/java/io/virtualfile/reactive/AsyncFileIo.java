@@ -39,7 +39,8 @@ import reactor.core.scheduler.Schedulers;
  *       virtualfile-io-N}, which grows to at most {@link Builder#maxIoThreads(int)} while IO waits for
  *       busy threads (device-bound reads block their thread in the kernel) and shrinks back after
  *       {@link Builder#ioThreadKeepAlive(Duration)}. Reads and writes run there and their results are
- *       signalled from there. An operation started from an IO thread (from inside a signal) runs next
+ *       signalled from there (on the io_uring engine, a read that the page cache answers at once runs
+ *       and is signalled on the thread that starts it: see {@link AsyncVirtualFile}). An operation started from an IO thread (from inside a signal) runs next
  *       on that same thread, without waking another one: a read loop costs no thread hand-off per
  *       read.</li>
  *   <li><b>Open-file cache.</b> At most {@link Builder#cacheCapacity(int)} files are open, on the same

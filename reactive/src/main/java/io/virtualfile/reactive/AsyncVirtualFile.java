@@ -40,10 +40,19 @@ import reactor.util.context.Context;
  *       once, and runs there to its end: a read or write on a cached channel; a reopen after eviction
  *       followed by the read or write; opening; {@code size}, {@code truncate}, {@code force} and
  *       {@code close}. (An IO thread that blocks in the kernel is made up for by extra IO threads: see
- *       {@link AsyncFileIo.Builder#maxIoThreads(int)}.)</li>
+ *       {@link AsyncFileIo.Builder#maxIoThreads(int)}.) The one exception, on the io_uring engine: a
+ *       read whose bytes the page cache holds is made on the thread that starts it (below), by a call
+ *       that never waits for the device.</li>
  *   <li>Signals arrive on the engine's IO threads ({@code virtualfile-io-N}); an error of bad
  *       arguments, on the subscribing thread. Use {@code publishOn} before heavy work, so that IO
- *       threads stay free for IO.</li>
+ *       threads stay free for IO. On the io_uring engine ({@link AsyncFileIo.Engine#IO_URING}), a read
+ *       whose bytes, up to the end of the file, are all in the page cache when it starts is made and
+ *       signalled on the thread that starts it: for {@link #readAt} on a cached channel, the
+ *       subscribing thread, before {@code subscribe} returns (or the requesting thread, if the value
+ *       was not requested yet); for {@link #readAll(Path, AsyncFileIo)}, the IO thread that opened
+ *       the file. Such reads started from inside their own signals nest on that thread's stack at
+ *       most a fixed small depth; past it, the read goes to an IO thread, so a read loop driven from
+ *       signals never overflows the stack.</li>
  *   <li>A read or write subscribed to from inside such a signal (the next read of a loop, say) runs on
  *       the same IO thread as soon as the signal returns, with no thread hand-off. Never block inside a
  *       signal: the IO it waits for may be queued behind it. (With two or more IO threads, an idle one
@@ -389,8 +398,9 @@ public final class AsyncVirtualFile {
    * many more files than the cache holds pays no eviction per request, and its frequently read files
    * are cached from their second read on. Both kinds count as misses in {@link AsyncFileIo#stats()}.
    *
-   * <p>Signals arrive on an IO thread. Fails as {@link #open} and {@link #readAll()} do; a cancel stops
-   * the work at its next step.
+   * <p>Signals arrive on an IO thread (the one that opened the file, if the page cache holds the whole
+   * file on the io_uring engine). Fails as {@link #open} and {@link #readAll()} do; a cancel stops the
+   * work at its next step.
    */
   public static Mono<ByteBuffer> readAll(Path path, AsyncFileIo io) {
     return ReadWholeFileCall.of(path, io);

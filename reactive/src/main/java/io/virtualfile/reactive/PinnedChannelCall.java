@@ -28,7 +28,8 @@ import reactor.core.publisher.Operators;
  * io.virtualfile.reactive.spi.IoEngine#start}), which pins the channel where the transfer then starts
  * at once: the thread engine in the IO task that makes it (a hit submitted from an IO thread runs next
  * on that thread, no hand-off; a miss reopens in that same task), the io_uring engine on the subscribing
- * thread for a hit and on an IO thread for a miss. A pin is never held by a task waiting in the IO
+ * thread for a hit and on an IO thread for a miss (and a hit whose bytes the page cache holds is read
+ * and signalled right there, during the subscription). A pin is never held by a task waiting in the IO
  * threads' queue (see {@link CachedIo} for why that could stall).
  *
  * <h2>The buffer</h2>

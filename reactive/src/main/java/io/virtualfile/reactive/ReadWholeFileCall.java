@@ -37,7 +37,7 @@ import reactor.core.publisher.Operators;
  * </ul>
  * The size is read from that descriptor. The reads then follow one another on that one descriptor until the buffer is full (the thread engine
  * makes them all in that same task; the io_uring engine starts each from the completion of the one
- * before, on its ring's thread). Then the pin is released and the handle closed (or the own descriptor
+ * before: on the same thread when the page cache answers it at once, else on its ring's thread). Then the pin is released and the handle closed (or the own descriptor
  * closed), and the buffer emitted, on that thread. Reading on one descriptor throughout, pinned, is what
  * makes the result one file's bytes, even if a library overwrite replaces the file meanwhile.
  *

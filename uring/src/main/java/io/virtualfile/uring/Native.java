@@ -69,6 +69,13 @@ final class Native {
       FunctionDescriptor.of(I, I, ValueLayout.ADDRESS, I, I), Linker.Option.firstVariadicArg(3), ERRNO);
   private static final MethodHandle STATX = libc("statx",
       FunctionDescriptor.of(I, I, ValueLayout.ADDRESS, I, I, ValueLayout.ADDRESS));
+  /**
+   * {@code ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags)}, or
+   * null where libc has no such wrapper (then reads are never tried on the calling thread).
+   */
+  private static final MethodHandle PREADV2 = LIBC.find("preadv2")
+      .map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(L, I, ValueLayout.ADDRESS, I, L, I), ERRNO))
+      .orElse(null);
 
   /** Where each thread's downcalls leave errno; one per thread, so calls never share it. */
   private static final ThreadLocal<MemorySegment> CAPTURED =
@@ -228,6 +235,30 @@ final class Native {
     MemorySegment captured = CAPTURED.get();
     try {
       int r = (int) f.invokeExact(captured, arg);
+      return r == -1 ? -errno(captured) : r;
+    } catch (Throwable t) {
+      throw new AssertionError("downcall failed", t);
+    }
+  }
+
+  /** Memory for {@link #preadv2}'s errno, for a caller that keeps its own per thread. */
+  static MemorySegment callState(Arena arena) {
+    return arena.allocate(CAPTURE);
+  }
+
+  /** Whether libc has {@code preadv2}. */
+  static boolean hasPreadv2() {
+    return PREADV2 != null;
+  }
+
+  /**
+   * {@code preadv2(fd, iov, iovcnt, offset, flags)}: the bytes read, or {@code -errno}; {@code captured}
+   * is the caller's own {@link #callState}. Only if {@link #hasPreadv2}.
+   */
+  static long preadv2(MemorySegment captured, int fd, MemorySegment iov, int iovcnt, long offset,
+      int flags) {
+    try {
+      long r = (long) PREADV2.invokeExact(captured, fd, iov, iovcnt, offset, flags);
       return r == -1 ? -errno(captured) : r;
     } catch (Throwable t) {
       throw new AssertionError("downcall failed", t);

@@ -30,6 +30,15 @@ abstract class Op {
   /** The CQE arrived: {@code res} is the result or {@code -errno}. On the loop's thread. */
   abstract void complete(int res, RingLoop loop);
 
+  /**
+   * Completes this request without the ring if it can, and says whether it did: called on the loop's
+   * thread with none of its completions on the stack, before the request is prepared. By default it
+   * cannot.
+   */
+  boolean completedInline() {
+    return false;
+  }
+
   /** The request never reached the kernel and never will ({@code why}: the loop is shut down). */
   abstract void reject(Throwable why);
 }

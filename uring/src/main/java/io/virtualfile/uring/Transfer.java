@@ -9,6 +9,10 @@ import java.nio.ByteBuffer;
  * is passed to the kernel by address (this request holds it, so it stays reachable until the CQE); a
  * heap buffer goes through one of the ring's bounce buffers, copied in before a write and out after a
  * read. The buffer's position moves by the bytes transferred just before the completion is called.
+ *
+ * <p>A read that was not tried on its caller's thread only because too many inline completions were
+ * nested there ({@link InlineReads.Outcome#DEFERRED}) is tried again by the ring's thread, with an
+ * empty stack, before it becomes an SQE ({@link #completedInline}).
  */
 final class Transfer extends Op {
   /** The kernel's cap on one read or write (MAX_RW_COUNT). */
@@ -19,15 +23,25 @@ final class Transfer extends Op {
   private final ByteBuffer buffer;
   private final long position;
   private final IoCompletion completion;
+  private final boolean deferred;
   private int length;
   private MemorySegment bounce;
 
-  Transfer(boolean write, int fd, ByteBuffer buffer, long position, IoCompletion completion) {
+  /** @param deferred a read to try inline again on the ring's thread (see the class comment) */
+  Transfer(boolean write, int fd, ByteBuffer buffer, long position, IoCompletion completion,
+      boolean deferred) {
     this.write = write;
     this.fd = fd;
     this.buffer = buffer;
     this.position = position;
     this.completion = completion;
+    this.deferred = deferred;
+  }
+
+  @Override
+  boolean completedInline() {
+    return deferred
+        && InlineReads.tryRead(fd, buffer, position, completion) == InlineReads.Outcome.COMPLETED;
   }
 
   @Override
@@ -59,6 +73,14 @@ final class Transfer extends Op {
       completion.failed(Errors.io(write ? "write" : "read", -res));
       return;
     }
+    succeeded(write, buffer, length, res, completion);
+  }
+
+  /**
+   * The end of a transfer of {@code length} bytes that moved {@code res}: the buffer's position moves by
+   * them, and the completion is told them ({@code -1} for a read at or past the end of the file).
+   */
+  static void succeeded(boolean write, ByteBuffer buffer, int length, int res, IoCompletion completion) {
     buffer.position(buffer.position() + res);
     completion.completed(!write && res == 0 && length > 0 ? -1 : res);
   }

@@ -13,9 +13,10 @@ import java.nio.file.Path;
 /**
  * An open file of the io_uring engine: a descriptor, and what it was opened for. Thread-safe.
  *
- * <p>Reads and writes go to the ring of the calling thread's choice ({@link UringEngine#ringFor}) and
- * complete on that ring's thread. The blocking calls are plain system calls on the calling thread
- * (see {@link DirectCalls}).
+ * <p>A read is first tried on the calling thread ({@link InlineReads}): if the page cache holds its
+ * bytes, it completes there, inside {@link #read}. Other reads, and writes, go to the ring of the calling
+ * thread's choice ({@link UringEngine#ringFor}) and complete on that ring's thread. The blocking calls
+ * are plain system calls on the calling thread (see {@link DirectCalls}).
  *
  * <p>Errors are reported as the JDK's channels report them: {@link NonReadableChannelException} and
  * {@link NonWritableChannelException} for the wrong mode, {@link IllegalArgumentException} for a
@@ -29,12 +30,20 @@ final class UringChannel implements EngineChannel {
   private final OpenFlags flags;
   /** Set once by close; a descriptor number may be reused by the next open, so nothing uses it after. */
   private volatile boolean closed;
+  /**
+   * Whether reads are tried on the calling thread first: the engine's probe passed, the file is
+   * readable and not {@code O_DIRECT}. Only ever cleared (when the file refuses {@code RWF_NOWAIT}), so
+   * a plain field: a thread that still sees {@code true} makes one more refused try, then the ring read.
+   */
+  private boolean inlineReads;
 
   UringChannel(UringEngine engine, int fd, Path path, OpenFlags flags) {
     this.engine = engine;
     this.fd = fd;
     this.path = path;
     this.flags = flags;
+    this.inlineReads = engine.inlineReads() && flags.readable()
+        && (flags.flags() & OpenFlags.O_DIRECT) == 0;
   }
 
   @Override
@@ -42,26 +51,48 @@ final class UringChannel implements EngineChannel {
     RuntimeException refused = !flags.readable() ? new NonReadableChannelException()
         : dst.isReadOnly() ? new IllegalArgumentException("Read-only buffer")
         : null;
-    transfer(false, dst, position, completion, refused);
+    if (refused(refused, position, completion)) {
+      return;
+    }
+    InlineReads.Outcome outcome =
+        inlineReads ? InlineReads.tryRead(fd, dst, position, completion) : InlineReads.Outcome.RING;
+    if (outcome == InlineReads.Outcome.COMPLETED) {
+      return;
+    }
+    if (outcome == InlineReads.Outcome.REFUSED) {
+      inlineReads = false;
+    }
+    submit(new Transfer(false, fd, dst, position, completion,
+        outcome == InlineReads.Outcome.DEFERRED));
   }
 
   @Override
   public void write(ByteBuffer src, long position, IoCompletion completion) {
-    transfer(true, src, position, completion,
-        flags.writable() ? null : new NonWritableChannelException());
+    if (!refused(flags.writable() ? null : new NonWritableChannelException(), position, completion)) {
+      submit(new Transfer(true, fd, src, position, completion, false));
+    }
   }
 
-  private void transfer(boolean write, ByteBuffer buffer, long position, IoCompletion completion,
-      RuntimeException refused) {
+  /** Fails {@code completion} and returns true if the call may not start. */
+  private boolean refused(RuntimeException refused, long position, IoCompletion completion) {
     Throwable error = refused != null ? refused
         : position < 0 ? new IllegalArgumentException("Negative position")
         : closed ? new ClosedChannelException()
         : null;
     if (error != null) {
       completion.failed(error);
-      return;
+      return true;
     }
-    engine.ringFor(Thread.currentThread()).submit(new Transfer(write, fd, buffer, position, completion));
+    return false;
+  }
+
+  private void submit(Transfer transfer) {
+    engine.ringFor(Thread.currentThread()).submit(transfer);
+  }
+
+  /** Whether reads are still tried on the calling thread first (for tests). */
+  boolean triesInline() {
+    return inlineReads;
   }
 
   @Override

@@ -23,9 +23,18 @@ import java.util.concurrent.TimeUnit;
  * turn, so that the work of a thread that starts many requests at once is spread over every ring's
  * thread (and core). Requests in flight together have no order among them (as on the thread engine).
  *
- * <p><b>Where completions run.</b> On the ring's thread. Signals, and whatever user code runs in them,
- * therefore run there: like any event loop, it must not block (a blocking call on it fails with {@link
- * IllegalStateException} rather than wait for itself).
+ * <p><b>Reads the page cache answers.</b> A read is first tried on the thread that calls {@link
+ * io.virtualfile.reactive.spi.EngineChannel#read} ({@link InlineReads}), whatever thread that is (a
+ * ring's, an IO pool thread, a subscriber's): if the page cache holds every byte it asks for (up to the
+ * end of the file), it is made there without waiting for the device, and completes there, before {@code
+ * read} returns. Only a read that would wait (or that cannot be tried: see {@link InlineReads}) goes to a
+ * ring. Not where the kernel refuses {@code preadv2}'s {@code RWF_NOWAIT} (probed at start).
+ *
+ * <p><b>Where completions run.</b> A read answered at once: on the thread that started it, inside the
+ * call; completions nested that way on one thread are bounded ({@link InlineReads#MAX_DEPTH}), past
+ * which a read goes to a ring. Every other read and write: on the ring's thread. Signals, and whatever
+ * user code runs in them, therefore run on either; a ring's thread, like any event loop, must not block
+ * (a blocking call on it fails with {@link IllegalStateException} rather than wait for itself).
  *
  * <p><b>Shutdown.</b> The IO pool stops first; once its queued work is done, each ring stops taking
  * requests, waits for those in flight, and frees its memory.
@@ -33,19 +42,25 @@ import java.util.concurrent.TimeUnit;
 final class UringEngine implements IoEngine {
   private final IoThreadPool pool;
   private final RingLoop[] rings;
+  /** Whether reads are tried on the calling thread first ({@link InlineReads}). */
+  private final boolean inlineReads;
   /** The ring that the next request from a thread that owns no ring goes to (modulo their number). */
   private int nextRing;
 
-  private UringEngine(IoThreadPool pool, RingLoop[] rings) {
+  private UringEngine(IoThreadPool pool, RingLoop[] rings, boolean inlineReads) {
     this.pool = pool;
     this.rings = rings;
+    this.inlineReads = inlineReads;
   }
 
   /**
    * Starts {@code settings.ioThreads()} rings and the IO pool.
+   *
+   * @param inlineReads whether to try reads on the calling thread first, if the kernel takes {@code
+   *     RWF_NOWAIT} (tests turn it off to test the rings)
    */
-  static UringEngine start(EngineSettings settings, int setupFlags, Ring.Setup setup)
-      throws Ring.SetupException {
+  static UringEngine start(EngineSettings settings, int setupFlags, Ring.Setup setup,
+      boolean inlineReads) throws Ring.SetupException {
     RingLoop[] rings = new RingLoop[settings.ioThreads()];
     try {
       for (int i = 0; i < rings.length; i++) {
@@ -63,7 +78,7 @@ final class UringEngine implements IoEngine {
     // journal that commits concurrent fsyncs together) goes faster with more of them at once.
     IoThreadPool pool = new IoThreadPool(settings.ioThreads(), settings.maxIoThreads(),
         settings.ioThreadKeepAlive().toNanos(), settings.threadNamePrefix());
-    return new UringEngine(pool, rings);
+    return new UringEngine(pool, rings, inlineReads && InlineReads.probe());
   }
 
   /**
@@ -82,6 +97,11 @@ final class UringEngine implements IoEngine {
     int turn = nextRing;
     nextRing = turn + 1;
     return rings[Math.floorMod(turn, rings.length)];
+  }
+
+  /** Whether reads are tried on the calling thread first. */
+  boolean inlineReads() {
+    return inlineReads;
   }
 
   /** The setup flags the kernel accepted for the rings. */

@@ -22,8 +22,11 @@ import java.util.function.UnaryOperator;
  *
  * <p><b>Threads.</b> Each of the {@code ioThreads} IO threads owns a ring; reads and writes complete on
  * the thread of the ring they went to, and a read or write started inside a completion goes to that
- * same ring with no hand-off. Signals of {@link io.virtualfile.reactive.AsyncVirtualFile} reads and
- * writes therefore arrive on those threads, which must not be blocked. Opens and the blocking calls
+ * same ring with no hand-off. A read whose bytes the page cache holds is the exception: it is made on
+ * the thread that starts it, with {@code preadv2(RWF_NOWAIT)}, and completes there at once (see {@link
+ * UringEngine}). Signals of {@link io.virtualfile.reactive.AsyncVirtualFile} reads and writes therefore
+ * arrive on the ring threads, which must not be blocked, or, for such a read, on the thread that
+ * subscribed (or requested). Opens and the blocking calls
  * (size, truncate, sync, close) and the overwrite's steps run on a separate pool of IO threads, as
  * plain system calls; it starts with {@code ioThreads} threads and grows up to {@code maxIoThreads}
  * while its threads block (fsyncs), as the thread engine's pool does.
@@ -37,6 +40,7 @@ public final class UringEngineProvider implements EngineProvider {
 
   private final Ring.Setup setup;
   private final UnaryOperator<boolean[]> probed;
+  private final boolean inlineReads;
 
   /** The provider {@link java.util.ServiceLoader} makes. */
   public UringEngineProvider() {
@@ -45,8 +49,14 @@ public final class UringEngineProvider implements EngineProvider {
 
   /** For tests: a setup call and a view of the kernel's probe that may refuse. */
   UringEngineProvider(Ring.Setup setup, UnaryOperator<boolean[]> probed) {
+    this(setup, probed, true);
+  }
+
+  /** For tests: also whether reads are tried on the calling thread first (else every read is a ring's). */
+  UringEngineProvider(Ring.Setup setup, UnaryOperator<boolean[]> probed, boolean inlineReads) {
     this.setup = setup;
     this.probed = probed;
+    this.inlineReads = inlineReads;
   }
 
   @Override
@@ -66,7 +76,7 @@ public final class UringEngineProvider implements EngineProvider {
       throw new UnsupportedOperationException(support.reason());
     }
     try {
-      return UringEngine.start(settings, SETUP_FLAGS, setup);
+      return UringEngine.start(settings, SETUP_FLAGS, setup, inlineReads);
     } catch (Ring.SetupException e) {
       throw new UnsupportedOperationException("io_uring rings could not be set up: " + e.getMessage(), e);
     }

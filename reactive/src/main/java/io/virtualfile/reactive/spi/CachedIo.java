@@ -19,8 +19,9 @@ import java.nio.ByteBuffer;
  * {@link #buffer()}'s position and limit at {@link #position()}; after each, {@link #transferred}
  * says whether to make another. Exactly one of {@link #transferred} returning {@code false} and
  * {@link #failed} ends the work, once; neither is called if {@link #pin} returned {@code null} with
- * {@code reopen}. They are called where the transfer's outcome is known (an IO thread, or the thread
- * of the engine that completed it), and {@link #failed} also on the thread that called {@link
+ * {@code reopen}. They are called where the transfer's outcome is known (an IO thread, the thread of
+ * the engine that completed it, or the thread that started a transfer that the engine completed at once
+ * inside {@link EngineChannel#read}), and {@link #failed} also on the thread that called {@link
  * IoEngine#start} if the work failed there (its pin, or the hand-off to an IO thread).
  */
 public interface CachedIo {
