@@ -351,9 +351,11 @@ public final class AsyncFileIo implements AutoCloseable {
    *   <li>Directory fsyncs are shared: overwrites in one directory that finish their renames while a
    *       directory fsync runs join the next one (group commit), which starts after their renames, so
    *       each overwrite's rename is covered by an fsync that started after it.</li>
-   *   <li>Cancelled (or timed out) before the rename: the pipeline stops at the next step, closes and
-   *       removes the temp file; the final file is untouched. Cancelled after the rename: the directory
-   *       fsync still completes in the background (its error goes to {@code Hooks.onErrorDropped}).</li>
+   *   <li>Cancelled (or timed out) before the {@code RENAME} step starts: the pipeline stops at the next
+   *       step, closes and removes the temp file; the final file is untouched. Cancelled once that step
+   *       has started (its rename may still be queued behind others of the directory): the rename and
+   *       the directory fsync still complete in the background (an error goes to {@code
+   *       Hooks.onErrorDropped}).</li>
    *   <li>Concurrent overwrites of one path never interfere: the file always holds one complete
    *       content. Their renames take effect one at a time, and, within the overwrites of one directory
    *       on this engine, completions are signalled in the order the renames took effect, so the last

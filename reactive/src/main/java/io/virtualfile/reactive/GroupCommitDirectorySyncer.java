@@ -30,8 +30,11 @@ import reactor.util.context.Context;
  * Renames of one directory run one at a time, in the order they were requested, on whichever thread is
  * the directory's <em>renamer</em> ({@link Group#renaming}): a request joins {@code toRename}, and the
  * thread that finds no renamer becomes it and runs the queued renames back to back until the queue is
- * empty. A successful rename registers its request in {@code pending} as it ends, in rename order, and
- * batches finish in that order. Each finished batch is queued, under the group's monitor, for delivery,
+ * empty (or hands the role to a new task after {@link #MAX_RENAMES_PER_TURN}). A successful rename
+ * registers its request in {@code pending} as it ends, in rename order, and batches finish in that
+ * order. The renamer starts the next batch's fsync only once it has given up the role, so the renames
+ * that arrive together share one fsync, and it signals failed renames only then, so that no
+ * subscriber's code ever holds up the directory's renames. Each finished batch is queued, under the group's monitor, for delivery,
  * and one thread at a time delivers the queue in order ({@link Group#delivering}). So the overwrites of
  * one path signal completion in the order their renames took effect: the last to complete holds the
  * content on disk.
@@ -95,6 +98,9 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
 
   private record Request(Rename rename, MonoSink<Void> sink) {}
 
+  /** Renames a renamer runs before it hands its role to a new task while requests keep coming. */
+  static final int MAX_RENAMES_PER_TURN = 256;
+
   private record Finished(List<MonoSink<Void>> batch, Throwable failure) {}
 
   private final FileOps ops;
@@ -144,59 +150,135 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
   }
 
   /**
-   * Runs the queued renames of {@code g} in order, as its renamer, until none is left. A batch whose
-   * fsync can start is started on this thread once the queue is empty (no hand-off for an uncontended
-   * overwrite), else on the step scheduler, so that renames never wait for an fsync.
+   * Runs the queued renames of {@code g} in order, as its renamer, until none is left; then, no longer
+   * the renamer, starts the fsync of the renamed requests if none runs, on this thread (no hand-off for
+   * an uncontended overwrite), and signals the renames that failed. So renames that arrive together
+   * share one fsync, and no subscriber's code runs while this thread holds the role. After {@value
+   * #MAX_RENAMES_PER_TURN} renames with more still queued, the role goes to a new task, so that an
+   * endless stream of renames cannot put off every fsync.
    */
   private void renameQueued(Group g) {
-    for (;;) {
-      Request r;
-      synchronized (g) {
-        r = g.toRename.poll(); // never empty here: the renamer goes on only while requests wait
-      }
-      Throwable failure = null;
-      try {
-        r.rename().run();
-      } catch (Throwable t) {
-        failure = t;
-      }
-      List<MonoSink<Void>> toStart = null;
-      boolean last;
-      synchronized (g) {
-        if (failure == null) {
-          g.pending.add(r.sink());
-          if (!g.running) {
-            toStart = takeBatch(g);
+    List<MonoSink<Void>> failed = null;
+    List<Throwable> failures = null;
+    List<MonoSink<Void>> toStart = null;
+    boolean renamer = true;
+    try {
+      for (int turn = 1; renamer; turn++) {
+        Request r;
+        synchronized (g) {
+          r = g.toRename.poll();
+          if (r == null) { // only for a renamer that took over from one that stopped abnormally
+            g.renaming = false;
+            removeIfIdle(g);
+            renamer = false;
+            break;
           }
         }
-        last = g.toRename.isEmpty();
-        if (last) {
-          g.renaming = false; // after its rename: renames never overlap
-          removeIfIdle(g);
+        Throwable failure = null;
+        try {
+          r.rename().run();
+        } catch (Throwable t) {
+          failure = t;
+        }
+        if (failure != null) {
+          if (failed == null) {
+            failed = new ArrayList<>();
+            failures = new ArrayList<>();
+          }
+          failed.add(r.sink());
+          failures.add(failure);
+        }
+        boolean handOver = false;
+        synchronized (g) {
+          if (failure == null) {
+            g.pending.add(r.sink());
+          }
+          if (g.toRename.isEmpty()) {
+            g.renaming = false; // after its rename: renames never overlap
+            renamer = false;
+          } else if (turn % MAX_RENAMES_PER_TURN == 0) {
+            handOver = true;
+          }
+          if (!renamer) {
+            toStart = startableBatch(g);
+            removeIfIdle(g);
+          }
+        }
+        if (handOver && handOver(g)) { // if refused, this thread goes on renaming
+          renamer = false;
+          synchronized (g) {
+            toStart = startableBatch(g);
+          }
         }
       }
-      if (failure != null) {
-        r.sink().error(failure);
+    } finally {
+      if (renamer) { // left by a throwable while renaming: the queued requests need a renamer
+        releaseRole(g);
       }
-      if (toStart != null) {
-        if (last) {
-          sync(g, toStart);
-        } else {
-          schedule(g, toStart);
-        }
-      }
-      if (last) {
-        return;
-      }
+    }
+    if (toStart != null) {
+      sync(g, toStart);
+    }
+    if (failed != null) {
+      signalFailures(failed, failures);
     }
   }
 
-  /** Starts the fsync of {@code batch} on the step scheduler; if refused, the batch fails. */
-  private void schedule(Group g, List<MonoSink<Void>> batch) {
+  /** Signals each failed rename, even if a subscriber throws (what it throws is rethrown at the end). */
+  private static void signalFailures(List<MonoSink<Void>> failed, List<Throwable> failures) {
+    Throwable thrown = null;
+    for (int i = 0; i < failed.size(); i++) {
+      try {
+        failed.get(i).error(failures.get(i));
+      } catch (Throwable t) {
+        if (thrown == null) {
+          thrown = t;
+        } else {
+          thrown.addSuppressed(t);
+        }
+      }
+    }
+    if (thrown instanceof RuntimeException e) {
+      throw e;
+    }
+    if (thrown instanceof Error e) {
+      throw e;
+    }
+  }
+
+  /** Gives the role of renamer to a new task on the step scheduler; false if it refused. */
+  private boolean handOver(Group g) {
     try {
-      blocking.schedule(() -> sync(g, batch));
-    } catch (Throwable t) {
-      finish(g, batch, new StepFailure(Step.OPEN_PARENT, t));
+      blocking.schedule(() -> renameQueued(g));
+      return true;
+    } catch (Throwable refused) {
+      return false;
+    }
+  }
+
+  /** Holds the group's monitor. The next batch, if its fsync can start now; else null. */
+  private static List<MonoSink<Void>> startableBatch(Group g) {
+    return !g.running && !g.pending.isEmpty() ? takeBatch(g) : null;
+  }
+
+  /**
+   * Releases the role of a renamer that stopped abnormally. Requests still queued get a new renamer on
+   * the step scheduler; if it refuses, they fail before their rename ({@code RENAME}: nothing changed).
+   */
+  private void releaseRole(Group g) {
+    if (handOver(g)) {
+      return; // the new task is the renamer now, and finds the queue as it is (or empty)
+    }
+    List<Request> stranded;
+    synchronized (g) {
+      stranded = new ArrayList<>(g.toRename);
+      g.toRename.clear();
+      g.renaming = false;
+      removeIfIdle(g);
+    }
+    for (Request r : stranded) {
+      r.sink().error(new StepFailure(Step.RENAME, new java.util.concurrent.RejectedExecutionException(
+          "the directory's renamer stopped, and the step scheduler refused a new one")));
     }
   }
 

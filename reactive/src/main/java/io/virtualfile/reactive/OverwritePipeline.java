@@ -28,11 +28,12 @@ import reactor.util.context.Context;
  * Cancellation is checked between stages.
  *
  * <h2>Cancellation</h2>
- * The pipeline runs detached from its subscriber. Cancelling (or a {@code timeout}) before the rename
- * stops it at the next step boundary (a write in progress stops after its current buffer), then closes
- * and removes the temp file; the final file is untouched. Cancelling after the rename changes nothing:
- * the directory fsync still runs to the end, in the background, so that durability is never abandoned
- * halfway; its error, if any, goes to {@code Hooks.onErrorDropped}.
+ * The pipeline runs detached from its subscriber. Cancelling (or a {@code timeout}) before the {@code
+ * RENAME} step starts stops it at the next step boundary (a write in progress stops after its current
+ * buffer), then closes and removes the temp file; the final file is untouched. Cancelling once that step
+ * has started (the rename may still wait for the directory's earlier renames) changes nothing: the
+ * rename and the directory fsync still run to the end, in the background, so that durability is never
+ * abandoned halfway; an error goes to {@code Hooks.onErrorDropped}.
  *
  * <h2>Context</h2>
  * The detached pipeline, and the cleanup after a cancel, run with the subscriber's {@link Context}: the

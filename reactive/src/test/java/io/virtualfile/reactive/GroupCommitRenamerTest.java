@@ -3,6 +3,7 @@ package io.virtualfile.reactive;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.virtualfile.internal.JdkFileOps;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -47,6 +48,61 @@ class GroupCommitRenamerTest {
     first.block(Duration.ofSeconds(10));
     second.block(Duration.ofSeconds(10));
     assertThat(renamed).containsExactly("first", "second");
+  }
+
+  @Test
+  void aFailedRenamesSubscriber_neverHoldsUpTheRenamesQueuedBehindIt() throws Exception {
+    CountDownLatch firstEntered = new CountDownLatch(1);
+    CountDownLatch releaseFirst = new CountDownLatch(1);
+    CountDownLatch secondDone = new CountDownLatch(1);
+    CompletableFuture<Boolean> firstSawSecond = new CompletableFuture<>();
+    syncer.renameThenSync(dir, () -> {
+          firstEntered.countDown();
+          releaseFirst.await();
+          throw new IOException("the first rename fails");
+        })
+        // A subscriber that waits, in its error signal, for the overwrite queued behind it (bounded
+        // here; unbounded it would be a deadlock if the renamer signalled before renaming the rest).
+        .doOnError(e -> firstSawSecond.complete(await(secondDone, 5)))
+        .subscribeOn(Schedulers.boundedElastic())
+        .subscribe(null, e -> {});
+    assertThat(firstEntered.await(10, TimeUnit.SECONDS)).isTrue();
+    syncer.renameThenSync(dir, () -> {}).subscribe(null, e -> {}, secondDone::countDown);
+    releaseFirst.countDown();
+    assertThat(firstSawSecond.get(10, TimeUnit.SECONDS)).as("the second completed meanwhile").isTrue();
+  }
+
+  @Test
+  void aFatalErrorThrownByAFailedRenamesSubscriber_leavesLaterRenamesOfTheDirectoryWorking()
+      throws Exception {
+    CountDownLatch firstEntered = new CountDownLatch(1);
+    CountDownLatch releaseFirst = new CountDownLatch(1);
+    Mono<Void> first = syncer.renameThenSync(dir, () -> {
+      firstEntered.countDown();
+      releaseFirst.await();
+    }).cache();
+    first.subscribeOn(Schedulers.boundedElastic()).subscribe(null, e -> {});
+    assertThat(firstEntered.await(10, TimeUnit.SECONDS)).isTrue();
+    syncer.renameThenSync(dir, () -> {
+      throw new IOException("the second rename fails");
+    }).subscribe(null, e -> {
+      throw new NoClassDefFoundError("thrown by the subscriber"); // JVM-fatal: Reactor rethrows it
+    });
+    Mono<Void> third = syncer.renameThenSync(dir, () -> {}).cache();
+    third.subscribe(null, e -> {});
+    releaseFirst.countDown();
+    first.block(Duration.ofSeconds(10));
+    third.block(Duration.ofSeconds(10));
+    syncer.renameThenSync(dir, () -> {}).block(Duration.ofSeconds(10)); // and the directory goes on
+  }
+
+  private static boolean await(CountDownLatch latch, int seconds) {
+    try {
+      return latch.await(seconds, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   @Test
