@@ -173,6 +173,8 @@ for ((run = 1; run <= RUNS; run++)); do
     start_server "$version" "$log"
     idle=$(fd_count "$server_pid")
     for workload in "${WORKLOADS[@]}"; do
+      # The data an earlier PUT run left dirty is written back now, not during this version's run.
+      sync
       wrk_load "$workload" "$WARMUP" > "$WORK/run$run-$version-$workload-warmup.txt"
       out=$WORK/run$run-$version-$workload.txt
       stopfile=$WORK/.sampler-stop
@@ -197,7 +199,7 @@ done
 rm -f "$WORK/.peak" "$WORK/.sampler-stop"
 echo "Measured in $(($(date +%s) - started)) s"
 
-setup="$RUNS run(s), each version in its own JVM ($JAVA_OPTS); per version and workload $WARMUP s of"
+setup="$RUNS run(s), each version in its own JVM ($JAVA_OPTS); per version and workload a \`sync\`, $WARMUP s of"
 setup+=" unmeasured warm-up, then \`wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --timeout $WRK_TIMEOUT"
 wrk_version=$(wrk -v 2>&1 | awk 'NR == 1 { print $2 }' || true)   # wrk -v exits 1
 setup+=" --latency\` (wrk $wrk_version); workloads in the order GET uniform,"
