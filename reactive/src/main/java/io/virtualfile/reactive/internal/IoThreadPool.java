@@ -52,7 +52,13 @@ import reactor.core.scheduler.NonBlocking;
  * and then.) Rule: when tasks wait in the
  * shared queue, no worker is parked and a worker is blocked, an <em>extra</em> IO thread starts, up to
  * {@code maxThreads} in all. It is checked when a task is queued, and by a worker after a long task or
- * every {@value #LOOK_EVERY} tasks. An extra thread retires once it has found no task for {@code keepAlive}, or once
+ * every {@value #LOOK_EVERY} tasks. The extra thread is made and started by the pool's <em>starter</em>
+ * thread, never by the thread that found it needed: {@link Thread#start()} returns only once the new
+ * thread has begun to run, which on a busy machine takes as long as the new thread waits for a core,
+ * and meanwhile the caller (a submitter such as an event loop, or an IO thread between two tasks) would
+ * serve nobody. So every IO thread inherits (inheritable thread locals, context class loader) from the
+ * thread that built the pool, never from a submitter. A pool that cannot grow has no starter. An extra
+ * thread retires once it has found no task for {@code keepAlive}, or once
  * it has run {@value #RETIRE_AFTER_SHORT_TASKS} short tasks in a row while another worker is parked
  * (its chain goes back to the shared queue, where that worker takes it). The {@code threads} core threads never retire.
  * Short tasks start nothing, however many wait: page-cached work stays on the core threads.
@@ -101,6 +107,7 @@ public final class IoThreadPool extends AbstractExecutorService {
   private static final VarHandle NEXT_LOOK;
   private static final VarHandle STARTED;
   private static final VarHandle TASK_START;
+  private static final VarHandle START_WANTED;
 
   static {
     try {
@@ -111,6 +118,7 @@ public final class IoThreadPool extends AbstractExecutorService {
       NEXT_LOOK = lookup.findVarHandle(IoThreadPool.class, "nextBlockedLook", long.class);
       STARTED = lookup.findVarHandle(Worker.class, "started", long.class);
       TASK_START = lookup.findVarHandle(Worker.class, "taskStart", long.class);
+      START_WANTED = lookup.findVarHandle(IoThreadPool.class, "startWanted", boolean.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -165,6 +173,23 @@ public final class IoThreadPool extends AbstractExecutorService {
   private final AtomicReference<Worker> watcher = new AtomicReference<>();
 
   private volatile int runState = RUNNING;
+
+  /**
+   * Starts the extra workers ({@link #startLoop}); null if the pool cannot grow. Its own thread, so that
+   * whoever finds an extra worker needed never waits for one to start (see the class comment).
+   */
+  private final Thread starter;
+
+  /*
+   * Invariant: an extra worker asked for by wantWorker() is started (or found not needed, by
+   * addWorker's bound and state checks) after the request. The requester sets startWanted, then
+   * unparks the starter; the starter clears it (one compareAndSet) before it calls addWorker, and parks
+   * only while it is clear. A request made while a start is in flight sets it again, so it is served by
+   * the next turn of the loop; requests made meanwhile merge into that one (one start in flight at a
+   * time, each decided when it is made).
+   */
+  @SuppressWarnings("unused") // accessed through START_WANTED
+  private volatile boolean startWanted;
 
   /** When {@link #anyBlocked} may look next (nanoTime); advanced by one compareAndSet per look. */
   @SuppressWarnings("unused") // accessed through NEXT_LOOK
@@ -242,6 +267,13 @@ public final class IoThreadPool extends AbstractExecutorService {
     for (int i = 0; i < threads; i++) {
       workers.get(i).start();
     }
+    if (maxThreads > threads) {
+      starter = new Thread(this::startLoop, namePrefix + "starter");
+      starter.setDaemon(true);
+      starter.start();
+    } else {
+      starter = null;
+    }
   }
 
   /** IO threads alive now, core and extra: a racy snapshot, for monitoring and tests. */
@@ -274,7 +306,33 @@ public final class IoThreadPool extends AbstractExecutorService {
     return nonBlocking ? new NonBlockingWorker(name, index) : new Worker(name, index);
   }
 
-  /** Starts an extra worker unless {@code maxThreads} are alive or the pool is shutting down. */
+  /** Has the starter start an extra worker; returns at once. Only where the pool may grow. */
+  private void wantWorker() {
+    if (!startWanted && START_WANTED.compareAndSet(this, false, true)) {
+      LockSupport.unpark(starter);
+    }
+  }
+
+  /** The starter's loop: an extra worker per request, until the pool shuts down. */
+  private void startLoop() {
+    while (runState == RUNNING) {
+      if (!START_WANTED.compareAndSet(this, true, false)) {
+        LockSupport.park(this);
+        continue;
+      }
+      try {
+        addWorker();
+      } catch (Throwable t) { // no thread could be made: reported; the next request tries again
+        Thread me = Thread.currentThread();
+        me.getUncaughtExceptionHandler().uncaughtException(me, t);
+      }
+    }
+  }
+
+  /**
+   * Starts an extra worker unless {@code maxThreads} are alive or the pool is shutting down. Called by
+   * the starter only. If the thread cannot start, its place is freed and the failure thrown.
+   */
   private void addWorker() {
     Worker w = null;
     synchronized (spawnLock) {
@@ -291,7 +349,12 @@ public final class IoThreadPool extends AbstractExecutorService {
       }
     }
     if (w != null) {
-      w.start();
+      try {
+        w.start();
+      } catch (Throwable t) {
+        w.retire();
+        throw t;
+      }
     }
   }
 
@@ -322,7 +385,7 @@ public final class IoThreadPool extends AbstractExecutorService {
     }
     if (!wakeOne() && othersWaiting && waking.get() == 0 && live.get() < workers.length()
         && anyBlocked(null)) {
-      addWorker(); // threads are blocked in the kernel and work piles up
+      wantWorker(); // threads are blocked in the kernel and work piles up
     }
   }
 
@@ -403,6 +466,9 @@ public final class IoThreadPool extends AbstractExecutorService {
   }
 
   private void wakeAll() {
+    if (starter != null) {
+      LockSupport.unpark(starter); // it sees the pool shutting down and ends
+    }
     for (Worker w : snapshot()) {
       if (!signal(w)) {
         LockSupport.unpark(w);
@@ -429,6 +495,9 @@ public final class IoThreadPool extends AbstractExecutorService {
 
   @Override
   public boolean isTerminated() {
+    if (starter != null && starter.isAlive()) {
+      return false;
+    }
     for (Worker w : snapshot()) {
       if (w.isAlive()) {
         return false;
@@ -440,6 +509,9 @@ public final class IoThreadPool extends AbstractExecutorService {
   @Override
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     long deadline = System.nanoTime() + unit.toNanos(timeout);
+    if (starter != null) {
+      TimeUnit.NANOSECONDS.timedJoin(starter, Math.max(1, deadline - System.nanoTime()));
+    }
     for (Worker w : snapshot()) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
@@ -633,7 +705,7 @@ public final class IoThreadPool extends AbstractExecutorService {
         if (ranLong || ++tasksSinceLook >= LOOK_EVERY) {
           tasksSinceLook = 0;
           if (anyBlocked(ranLong ? this : null)) {
-            addWorker(); // work still waits while a worker is blocked: follow the device
+            wantWorker(); // work still waits while a worker is blocked: follow the device
           }
         }
       }

@@ -552,6 +552,47 @@ class IoThreadPoolTest {
     assertThat(peak.get()).as("threads at the busiest").isEqualTo(4);
   }
 
+  /**
+   * An extra thread is made and started by the pool's own starter thread, not by the thread whose
+   * submission found it needed (Thread.start waits until the new thread runs: on a busy machine, an
+   * event loop that submits would serve nobody meanwhile). Seen from the extra thread: it inherits the
+   * inheritable thread locals of the thread that built the pool, as the core threads do, and none of
+   * the submitter's.
+   */
+  @Test
+  void anExtraThreadIsStartedByThePool_notByTheSubmitterThatNeededIt() throws Exception {
+    InheritableThreadLocal<String> mark = new InheritableThreadLocal<>();
+    IoThreadPool pool = new IoThreadPool(1, 2, TimeUnit.SECONDS.toNanos(10), "starter-io-");
+    pools.add(pool);
+    CountDownLatch release = new CountDownLatch(1);
+    blockAWorkerUntil(pool, release); // the core thread waits in the kernel: work that waits needs an extra
+    AtomicReference<String> seenByExtra = new AtomicReference<>();
+    CountDownLatch ranOnExtra = new CountDownLatch(1);
+    AtomicReference<Throwable> submitterFailed = new AtomicReference<>();
+    Thread submitter = new Thread(() -> {
+      mark.set("the submitter's");
+      try {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ranOnExtra.getCount() > 0 && System.nanoTime() < deadline) {
+          Thread.sleep(1); // the core thread's task runs long enough to count as blocked
+          pool.execute(() -> {
+            seenByExtra.compareAndSet(null, String.valueOf(mark.get()));
+            ranOnExtra.countDown();
+          });
+        }
+      } catch (Throwable t) {
+        submitterFailed.set(t);
+      }
+    }, "submitter");
+    submitter.start();
+    submitter.join(TimeUnit.SECONDS.toMillis(20));
+    assertThat(submitterFailed.get()).isNull();
+    assertThat(ranOnExtra.getCount()).as("a task ran on an extra thread").isZero();
+    assertThat(pool.extraThreads()).isEqualTo(1);
+    assertThat(seenByExtra.get()).as("what the extra thread inherited").isEqualTo("null");
+    release.countDown();
+  }
+
   /** Submits a task that blocks its worker until {@code release}, and waits until it runs. */
   private static void blockAWorkerUntil(IoThreadPool pool, CountDownLatch release)
       throws InterruptedException {
