@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import reactor.core.scheduler.NonBlocking;
 
 /**
@@ -180,6 +181,9 @@ public final class IoThreadPool extends AbstractExecutorService {
    */
   private final Thread starter;
 
+  /** How the starter starts an extra worker: {@link Thread#start()}, or a test's slower version. */
+  private final Consumer<Thread> startExtra;
+
   /*
    * Invariant: an extra worker asked for by wantWorker() is started (or found not needed, by
    * addWorker's bound and state checks) after the request. The requester sets startWanted, then
@@ -226,22 +230,29 @@ public final class IoThreadPool extends AbstractExecutorService {
   public IoThreadPool(
       int threads, int maxThreads, long keepAliveNanos, String namePrefix, boolean nonBlocking) {
     this(threads, maxThreads, keepAliveNanos, namePrefix,
-        TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS), nonBlocking);
+        TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS), nonBlocking, Thread::start);
   }
 
   /** With another watch interval: tests that must not see a take-over, or want a quick one. */
   IoThreadPool(int threads, String namePrefix, long watchIntervalNanos) {
-    this(threads, threads, 0, namePrefix, watchIntervalNanos, false);
+    this(threads, threads, 0, namePrefix, watchIntervalNanos, false, Thread::start);
   }
 
   IoThreadPool(
       int threads, int maxThreads, long keepAliveNanos, String namePrefix, long watchIntervalNanos) {
-    this(threads, maxThreads, keepAliveNanos, namePrefix, watchIntervalNanos, false);
+    this(threads, maxThreads, keepAliveNanos, namePrefix, watchIntervalNanos, false, Thread::start);
+  }
+
+  /** With {@code startExtra} in place of {@link Thread#start()} for extra threads: tests that slow it. */
+  IoThreadPool(
+      int threads, int maxThreads, long keepAliveNanos, String namePrefix, Consumer<Thread> startExtra) {
+    this(threads, maxThreads, keepAliveNanos, namePrefix,
+        TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS), false, startExtra);
   }
 
   private IoThreadPool(
       int threads, int maxThreads, long keepAliveNanos, String namePrefix, long watchIntervalNanos,
-      boolean nonBlocking) {
+      boolean nonBlocking, Consumer<Thread> startExtra) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1: " + threads);
     }
@@ -257,6 +268,7 @@ public final class IoThreadPool extends AbstractExecutorService {
     this.keepAliveNanos = keepAliveNanos;
     this.namePrefix = namePrefix;
     this.nonBlocking = nonBlocking;
+    this.startExtra = startExtra;
     workers = new AtomicReferenceArray<>(maxThreads);
     synchronized (spawnLock) {
       for (int i = 0; i < threads; i++) {
@@ -350,7 +362,7 @@ public final class IoThreadPool extends AbstractExecutorService {
     }
     if (w != null) {
       try {
-        w.start();
+        startExtra.accept(w);
       } catch (Throwable t) {
         w.retire();
         throw t;
