@@ -108,7 +108,6 @@ public final class IoThreadPool extends AbstractExecutorService {
   private static final VarHandle NEXT_LOOK;
   private static final VarHandle STARTED;
   private static final VarHandle TASK_START;
-  private static final VarHandle START_WANTED;
 
   static {
     try {
@@ -119,7 +118,6 @@ public final class IoThreadPool extends AbstractExecutorService {
       NEXT_LOOK = lookup.findVarHandle(IoThreadPool.class, "nextBlockedLook", long.class);
       STARTED = lookup.findVarHandle(Worker.class, "started", long.class);
       TASK_START = lookup.findVarHandle(Worker.class, "taskStart", long.class);
-      START_WANTED = lookup.findVarHandle(IoThreadPool.class, "startWanted", boolean.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -185,15 +183,15 @@ public final class IoThreadPool extends AbstractExecutorService {
   private final Consumer<Thread> startExtra;
 
   /*
-   * Invariant: an extra worker asked for by wantWorker() is started (or found not needed, by
-   * addWorker's bound and state checks) after the request. The requester sets startWanted, then
-   * unparks the starter; the starter clears it (one compareAndSet) before it calls addWorker, and parks
-   * only while it is clear. A request made while a start is in flight sets it again, so it is served by
-   * the next turn of the loop; requests made meanwhile merge into that one (one start in flight at a
-   * time, each decided when it is made).
+   * Invariant: startsWanted counts the requests for an extra worker (wantWorker) that the starter has
+   * not yet served; each is served after it was made, by a start or by finding the start no longer
+   * needed (no work waits, a worker is idle, or addWorker's bound and state checks). The requester
+   * increments it, and unparks the starter when it was 0; the starter decrements it once per request
+   * it serves, and parks only when it reads 0. A request made while a start is in flight is served by
+   * a later turn of the loop, never merged into the one in flight: the pool grows by one thread per
+   * request, as when the requester started the thread itself.
    */
-  @SuppressWarnings("unused") // accessed through START_WANTED
-  private volatile boolean startWanted;
+  private final AtomicInteger startsWanted = new AtomicInteger();
 
   /** When {@link #anyBlocked} may look next (nanoTime); advanced by one compareAndSet per look. */
   @SuppressWarnings("unused") // accessed through NEXT_LOOK
@@ -320,7 +318,7 @@ public final class IoThreadPool extends AbstractExecutorService {
 
   /** Has the starter start an extra worker; returns at once. Only where the pool may grow. */
   private void wantWorker() {
-    if (!startWanted && START_WANTED.compareAndSet(this, false, true)) {
+    if (startsWanted.getAndIncrement() == 0) {
       LockSupport.unpark(starter);
     }
   }
@@ -328,9 +326,13 @@ public final class IoThreadPool extends AbstractExecutorService {
   /** The starter's loop: an extra worker per request, until the pool shuts down. */
   private void startLoop() {
     while (runState == RUNNING) {
-      if (!START_WANTED.compareAndSet(this, true, false)) {
+      if (startsWanted.get() == 0) {
         LockSupport.park(this);
         continue;
+      }
+      startsWanted.decrementAndGet();
+      if (shared.isEmpty() || idle.get() > 0 || waking.get() > 0) {
+        continue; // the work that asked for a thread has one meanwhile
       }
       try {
         addWorker();
