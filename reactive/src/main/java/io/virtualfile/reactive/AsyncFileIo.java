@@ -213,7 +213,11 @@ public final class AsyncFileIo implements AutoCloseable {
      * an extra IO thread starts, so that the device sees more operations at once. An extra thread
      * retires after {@link #ioThreadKeepAlive(Duration)} without work, or once it runs only short
      * operations while another IO thread is idle, so page-cached work stays on the {@link
-     * #ioThreads(int)} core threads. Set this to {@link #ioThreads(int)}'s value for a fixed pool.
+     * #ioThreads(int)} core threads. Extra threads are started by a thread of the pool's own (its name is
+     * the IO threads' prefix followed by {@code starter}), so that no caller (an event loop that subscribes, an IO thread)
+     * waits for a thread to start; like the core threads, they inherit inheritable thread locals and
+     * the context class loader from the thread that built this {@code AsyncFileIo}. Set this to {@link
+     * #ioThreads(int)}'s value for a fixed pool (it then has no starter).
      *
      * @throws IllegalArgumentException if {@code n < 1}
      */

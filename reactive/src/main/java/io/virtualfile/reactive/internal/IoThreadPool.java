@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import reactor.core.scheduler.NonBlocking;
 
 /**
@@ -52,7 +53,13 @@ import reactor.core.scheduler.NonBlocking;
  * and then.) Rule: when tasks wait in the
  * shared queue, no worker is parked and a worker is blocked, an <em>extra</em> IO thread starts, up to
  * {@code maxThreads} in all. It is checked when a task is queued, and by a worker after a long task or
- * every {@value #LOOK_EVERY} tasks. An extra thread retires once it has found no task for {@code keepAlive}, or once
+ * every {@value #LOOK_EVERY} tasks. The extra thread is made and started by the pool's <em>starter</em>
+ * thread, never by the thread that found it needed: {@link Thread#start()} returns only once the new
+ * thread has begun to run, which on a busy machine takes as long as the new thread waits for a core,
+ * and meanwhile the caller (a submitter such as an event loop, or an IO thread between two tasks) would
+ * serve nobody. So every IO thread inherits (inheritable thread locals, context class loader) from the
+ * thread that built the pool, never from a submitter. A pool that cannot grow has no starter. An extra
+ * thread retires once it has found no task for {@code keepAlive}, or once
  * it has run {@value #RETIRE_AFTER_SHORT_TASKS} short tasks in a row while another worker is parked
  * (its chain goes back to the shared queue, where that worker takes it). The {@code threads} core threads never retire.
  * Short tasks start nothing, however many wait: page-cached work stays on the core threads.
@@ -166,6 +173,26 @@ public final class IoThreadPool extends AbstractExecutorService {
 
   private volatile int runState = RUNNING;
 
+  /**
+   * Starts the extra workers ({@link #startLoop}); null if the pool cannot grow. Its own thread, so that
+   * whoever finds an extra worker needed never waits for one to start (see the class comment).
+   */
+  private final Thread starter;
+
+  /** How the starter starts an extra worker: {@link Thread#start()}, or a test's slower version. */
+  private final Consumer<Thread> startExtra;
+
+  /*
+   * Invariant: startsWanted counts the requests for an extra worker (wantWorker) that the starter has
+   * not yet served; each is served after it was made, by a start or by finding the start no longer
+   * needed (no work waits, a worker is idle, or addWorker's bound and state checks). The requester
+   * increments it, and unparks the starter when it was 0; the starter decrements it once per request
+   * it serves, and parks only when it reads 0. A request made while a start is in flight is served by
+   * a later turn of the loop, never merged into the one in flight: the pool grows by one thread per
+   * request, as when the requester started the thread itself.
+   */
+  private final AtomicInteger startsWanted = new AtomicInteger();
+
   /** When {@link #anyBlocked} may look next (nanoTime); advanced by one compareAndSet per look. */
   @SuppressWarnings("unused") // accessed through NEXT_LOOK
   private volatile long nextBlockedLook = System.nanoTime();
@@ -201,22 +228,29 @@ public final class IoThreadPool extends AbstractExecutorService {
   public IoThreadPool(
       int threads, int maxThreads, long keepAliveNanos, String namePrefix, boolean nonBlocking) {
     this(threads, maxThreads, keepAliveNanos, namePrefix,
-        TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS), nonBlocking);
+        TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS), nonBlocking, Thread::start);
   }
 
   /** With another watch interval: tests that must not see a take-over, or want a quick one. */
   IoThreadPool(int threads, String namePrefix, long watchIntervalNanos) {
-    this(threads, threads, 0, namePrefix, watchIntervalNanos, false);
+    this(threads, threads, 0, namePrefix, watchIntervalNanos, false, Thread::start);
   }
 
   IoThreadPool(
       int threads, int maxThreads, long keepAliveNanos, String namePrefix, long watchIntervalNanos) {
-    this(threads, maxThreads, keepAliveNanos, namePrefix, watchIntervalNanos, false);
+    this(threads, maxThreads, keepAliveNanos, namePrefix, watchIntervalNanos, false, Thread::start);
+  }
+
+  /** With {@code startExtra} in place of {@link Thread#start()} for extra threads: tests that slow it. */
+  IoThreadPool(
+      int threads, int maxThreads, long keepAliveNanos, String namePrefix, Consumer<Thread> startExtra) {
+    this(threads, maxThreads, keepAliveNanos, namePrefix,
+        TimeUnit.MILLISECONDS.toNanos(WATCH_INTERVAL_MILLIS), false, startExtra);
   }
 
   private IoThreadPool(
       int threads, int maxThreads, long keepAliveNanos, String namePrefix, long watchIntervalNanos,
-      boolean nonBlocking) {
+      boolean nonBlocking, Consumer<Thread> startExtra) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1: " + threads);
     }
@@ -232,6 +266,7 @@ public final class IoThreadPool extends AbstractExecutorService {
     this.keepAliveNanos = keepAliveNanos;
     this.namePrefix = namePrefix;
     this.nonBlocking = nonBlocking;
+    this.startExtra = startExtra;
     workers = new AtomicReferenceArray<>(maxThreads);
     synchronized (spawnLock) {
       for (int i = 0; i < threads; i++) {
@@ -241,6 +276,13 @@ public final class IoThreadPool extends AbstractExecutorService {
     }
     for (int i = 0; i < threads; i++) {
       workers.get(i).start();
+    }
+    if (maxThreads > threads) {
+      starter = new Thread(this::startLoop, namePrefix + "starter");
+      starter.setDaemon(true);
+      starter.start();
+    } else {
+      starter = null;
     }
   }
 
@@ -274,7 +316,37 @@ public final class IoThreadPool extends AbstractExecutorService {
     return nonBlocking ? new NonBlockingWorker(name, index) : new Worker(name, index);
   }
 
-  /** Starts an extra worker unless {@code maxThreads} are alive or the pool is shutting down. */
+  /** Has the starter start an extra worker; returns at once. Only where the pool may grow. */
+  private void wantWorker() {
+    if (startsWanted.getAndIncrement() == 0) {
+      LockSupport.unpark(starter);
+    }
+  }
+
+  /** The starter's loop: an extra worker per request, until the pool shuts down. */
+  private void startLoop() {
+    while (runState == RUNNING) {
+      if (startsWanted.get() == 0) {
+        LockSupport.park(this);
+        continue;
+      }
+      startsWanted.decrementAndGet();
+      if (shared.isEmpty() || idle.get() > 0 || waking.get() > 0) {
+        continue; // the work that asked for a thread has one meanwhile
+      }
+      try {
+        addWorker();
+      } catch (Throwable t) { // no thread could be made: reported; the next request tries again
+        Thread me = Thread.currentThread();
+        me.getUncaughtExceptionHandler().uncaughtException(me, t);
+      }
+    }
+  }
+
+  /**
+   * Starts an extra worker unless {@code maxThreads} are alive or the pool is shutting down. Called by
+   * the starter only. If the thread cannot start, its place is freed and the failure thrown.
+   */
   private void addWorker() {
     Worker w = null;
     synchronized (spawnLock) {
@@ -291,7 +363,12 @@ public final class IoThreadPool extends AbstractExecutorService {
       }
     }
     if (w != null) {
-      w.start();
+      try {
+        startExtra.accept(w);
+      } catch (Throwable t) {
+        w.retire();
+        throw t;
+      }
     }
   }
 
@@ -322,7 +399,7 @@ public final class IoThreadPool extends AbstractExecutorService {
     }
     if (!wakeOne() && othersWaiting && waking.get() == 0 && live.get() < workers.length()
         && anyBlocked(null)) {
-      addWorker(); // threads are blocked in the kernel and work piles up
+      wantWorker(); // threads are blocked in the kernel and work piles up
     }
   }
 
@@ -403,6 +480,9 @@ public final class IoThreadPool extends AbstractExecutorService {
   }
 
   private void wakeAll() {
+    if (starter != null) {
+      LockSupport.unpark(starter); // it sees the pool shutting down and ends
+    }
     for (Worker w : snapshot()) {
       if (!signal(w)) {
         LockSupport.unpark(w);
@@ -429,6 +509,9 @@ public final class IoThreadPool extends AbstractExecutorService {
 
   @Override
   public boolean isTerminated() {
+    if (starter != null && starter.isAlive()) {
+      return false;
+    }
     for (Worker w : snapshot()) {
       if (w.isAlive()) {
         return false;
@@ -440,6 +523,9 @@ public final class IoThreadPool extends AbstractExecutorService {
   @Override
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     long deadline = System.nanoTime() + unit.toNanos(timeout);
+    if (starter != null) {
+      TimeUnit.NANOSECONDS.timedJoin(starter, Math.max(1, deadline - System.nanoTime()));
+    }
     for (Worker w : snapshot()) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
@@ -633,7 +719,7 @@ public final class IoThreadPool extends AbstractExecutorService {
         if (ranLong || ++tasksSinceLook >= LOOK_EVERY) {
           tasksSinceLook = 0;
           if (anyBlocked(ranLong ? this : null)) {
-            addWorker(); // work still waits while a worker is blocked: follow the device
+            wantWorker(); // work still waits while a worker is blocked: follow the device
           }
         }
       }

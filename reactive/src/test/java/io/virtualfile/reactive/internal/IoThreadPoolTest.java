@@ -552,6 +552,86 @@ class IoThreadPoolTest {
     assertThat(peak.get()).as("threads at the busiest").isEqualTo(4);
   }
 
+  /**
+   * An extra thread is made and started by the pool's own starter thread, not by the thread whose
+   * submission found it needed (Thread.start waits until the new thread runs: on a busy machine, an
+   * event loop that submits would serve nobody meanwhile). Seen from the extra thread: it inherits the
+   * inheritable thread locals of the thread that built the pool, as the core threads do, and none of
+   * the submitter's.
+   */
+  @Test
+  void anExtraThreadIsStartedByThePool_notByTheSubmitterThatNeededIt() throws Exception {
+    InheritableThreadLocal<String> mark = new InheritableThreadLocal<>();
+    IoThreadPool pool = new IoThreadPool(1, 2, TimeUnit.SECONDS.toNanos(10), "starter-io-");
+    pools.add(pool);
+    CountDownLatch release = new CountDownLatch(1);
+    blockAWorkerUntil(pool, release); // the core thread waits in the kernel: work that waits needs an extra
+    AtomicReference<String> seenByExtra = new AtomicReference<>();
+    CountDownLatch ranOnExtra = new CountDownLatch(1);
+    AtomicReference<Throwable> submitterFailed = new AtomicReference<>();
+    Thread submitter = new Thread(() -> {
+      mark.set("the submitter's");
+      try {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ranOnExtra.getCount() > 0 && System.nanoTime() < deadline) {
+          Thread.sleep(1); // the core thread's task runs long enough to count as blocked
+          pool.execute(() -> {
+            seenByExtra.compareAndSet(null, String.valueOf(mark.get()));
+            ranOnExtra.countDown();
+          });
+        }
+      } catch (Throwable t) {
+        submitterFailed.set(t);
+      }
+    }, "submitter");
+    submitter.start();
+    submitter.join(TimeUnit.SECONDS.toMillis(20));
+    assertThat(submitterFailed.get()).isNull();
+    assertThat(ranOnExtra.getCount()).as("a task ran on an extra thread").isZero();
+    assertThat(pool.extraThreads()).isEqualTo(1);
+    assertThat(seenByExtra.get()).as("what the extra thread inherited").isEqualTo("null");
+    release.countDown();
+  }
+
+  /**
+   * The starter's invariant: a request for an extra thread made while the starter is busy starting
+   * another is served after that start, not lost. Starts are slowed here so that the second request
+   * surely comes during the first start; after it nothing submits or ends a task, so only that request
+   * can start the thread the last waiting task needs.
+   */
+  @Test
+  void anExtraThreadAskedForDuringAnotherOnesStart_isStartedToo() throws Exception {
+    CountDownLatch firstStartBegun = new CountDownLatch(1);
+    CountDownLatch secondAsked = new CountDownLatch(1);
+    IoThreadPool pool = new IoThreadPool(1, 3, TimeUnit.SECONDS.toNanos(10), "slow-start-io-", t -> {
+      firstStartBegun.countDown();
+      await(secondAsked); // the first start lasts until the second request has been made
+      t.start();
+    });
+    pools.add(pool);
+    CountDownLatch release = new CountDownLatch(1);
+    blockAWorkerUntil(pool, release);
+    AtomicInteger running = new AtomicInteger(1); // the core thread's blocked task
+    Runnable blocking = () -> {
+      running.incrementAndGet();
+      await(release);
+    };
+    Thread.sleep(1); // the core thread's task has run long enough to count as blocked
+    pool.execute(blocking);
+    pool.execute(blocking); // work waits while the core thread is blocked: the first request
+    assertThat(firstStartBegun.await(10, TimeUnit.SECONDS)).as("the first start begins").isTrue();
+    Thread.sleep(1); // past the pool's limit of one look for blocked workers per 50 µs
+    pool.execute(blocking); // the second request, while the first start is in flight
+    secondAsked.countDown();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (running.get() < 3 && System.nanoTime() < deadline) {
+      Thread.sleep(5); // the condition, not the sleep, is the proof
+    }
+    assertThat(running.get()).as("tasks running: the core thread's and one on each extra").isEqualTo(3);
+    assertThat(pool.threads()).isEqualTo(3);
+    release.countDown();
+  }
+
   /** Submits a task that blocks its worker until {@code release}, and waits until it runs. */
   private static void blockAWorkerUntil(IoThreadPool pool, CountDownLatch release)
       throws InterruptedException {
