@@ -39,6 +39,14 @@ import reactor.util.context.Context;
  * one path signal completion in the order their renames took effect: the last to complete holds the
  * content on disk.
  *
+ * <h2>Where the renamer runs</h2>
+ * In a task of its own on the step scheduler ({@link Scheduler#schedule}), never in the task of the
+ * overwrite that found no renamer: that task belongs to the overwrite's worker, which is disposed when
+ * the overwrite completes, and a disposal from another thread interrupts the task it finds running. A
+ * renamer still renaming for others when its first overwrite completed elsewhere would then fsync on an
+ * interrupted thread, which closes the directory's channel ({@code ClosedByInterruptException}) and
+ * fails a whole batch. On the IO threads that task runs next on the same thread, with no wake-up.
+ *
  * <h2>Why a renamer</h2>
  * The renames of one directory are serialized anyway: by the order above, and in the kernel by the
  * directory's lock, which creates of temp files take too. Had each overwrite's thread waited for a
@@ -141,8 +149,8 @@ final class GroupCommitDirectorySyncer implements DirectorySyncer {
           renamer = !g.renaming;
           g.renaming = true;
         }
-        if (renamer) {
-          renameQueued(g);
+        if (renamer && !handOver(g)) {
+          renameQueued(g); // the scheduler refused a task: rename here
         }
         return;
       }

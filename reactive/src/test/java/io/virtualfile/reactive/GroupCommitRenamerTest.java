@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 
 /** The renames of one directory: one at a time, in request order, without holding requesters back. */
@@ -94,6 +95,47 @@ class GroupCommitRenamerTest {
     first.block(Duration.ofSeconds(10));
     third.block(Duration.ofSeconds(10));
     syncer.renameThenSync(dir, () -> {}).block(Duration.ofSeconds(10)); // and the directory goes on
+  }
+
+  /**
+   * The overwrite whose thread became the renamer completes elsewhere (in a batch another thread
+   * fsynced) while the renamer still renames for a later request; the disposal of its worker must not
+   * interrupt the renamer, whose own fsync would then fail with ClosedByInterruptException.
+   */
+  @Test
+  void aRenamersFirstRequestCompletingElsewhere_doesNotInterruptTheRenamesAndFsyncsThatFollow()
+      throws Exception {
+    Sinks.Empty<Void> firstGate = Sinks.empty();
+    java.util.concurrent.atomic.AtomicInteger syncs = new java.util.concurrent.atomic.AtomicInteger();
+    GroupCommitDirectorySyncer gated = new GroupCommitDirectorySyncer(JdkFileOps.INSTANCE,
+        Schedulers.boundedElastic(), d -> syncs.getAndIncrement() == 0 ? firstGate.asMono() : Mono.empty());
+    gated.renameThenSync(dir, () -> {}).subscribe(null, e -> {}); // batch 0: its fsync waits at the gate
+
+    CountDownLatch xRenaming = new CountDownLatch(1);
+    CountDownLatch yQueued = new CountDownLatch(1);
+    CountDownLatch yRenaming = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean releaseY = new java.util.concurrent.atomic.AtomicBoolean();
+    CountDownLatch xDone = new CountDownLatch(1);
+    gated.renameThenSync(dir, () -> {
+          xRenaming.countDown();
+          yQueued.await();
+        })
+        .subscribeOn(Schedulers.boundedElastic()) // a worker that is disposed when x completes
+        .subscribe(null, e -> {}, xDone::countDown);
+    assertThat(xRenaming.await(10, TimeUnit.SECONDS)).isTrue();
+    Mono<Void> y = gated.renameThenSync(dir, () -> {
+      yRenaming.countDown();
+      while (!releaseY.get()) { // a busy rename, which an interrupt does not end
+        Thread.onSpinWait();
+      }
+    }).cache();
+    y.subscribe(null, e -> {});
+    yQueued.countDown();
+    assertThat(yRenaming.await(10, TimeUnit.SECONDS)).isTrue();
+    firstGate.tryEmitEmpty(); // batch 0 ends; x's batch is fsynced and signalled by another thread
+    assertThat(xDone.await(10, TimeUnit.SECONDS)).isTrue();
+    releaseY.set(true);
+    y.block(Duration.ofSeconds(10)); // fails at SYNC_PARENT if its fsync ran on an interrupted thread
   }
 
   private static boolean await(CountDownLatch latch, int seconds) {
