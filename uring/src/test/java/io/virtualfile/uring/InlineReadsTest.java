@@ -256,16 +256,7 @@ class InlineReadsTest extends UringEngineTest {
       try (FileChannel c = FileChannel.open(p, READ)) {
         c.force(true); // no dirty pages: RWF_NOWAIT would then read from the device
       }
-      OpenOption direct = (OpenOption) Class.forName("com.sun.nio.file.ExtendedOpenOption")
-          .getField("DIRECT").get(null); // jdk.unsupported, which this module does not read
-      EngineChannel ch;
-      try {
-        ch = engine.open(p, Set.of(READ, direct));
-      } catch (java.nio.file.FileSystemException e) {
-        assumeTrue(false, "no O_DIRECT here: " + e.getMessage());
-        return;
-      }
-      try (ch) {
+      try (EngineChannel ch = UringEngineTest.openDirectOrSkip(engine, p)) {
         ByteBuffer b = ByteBuffer.allocateDirect(8192).alignedSlice(4096).limit(4096);
         Completed c = readOnAPlainThread(ch, b, 4096);
         assertThat(c.bytes()).isEqualTo(4096);

@@ -39,6 +39,18 @@ import org.junit.jupiter.api.io.TempDir;
  * ring; {@link InlineReadsTest} runs these tests again with reads tried on the calling thread first.
  */
 class UringEngineTest {
+  /** Opens {@code p} for reading with {@code O_DIRECT}; skips the test where the file system refuses it. */
+  static EngineChannel openDirectOrSkip(UringEngine engine, Path p) throws Exception {
+    OpenOption direct = (OpenOption) Class.forName("com.sun.nio.file.ExtendedOpenOption")
+        .getField("DIRECT").get(null); // jdk.unsupported, which this module does not read
+    try {
+      return engine.open(p, Set.of(READ, direct));
+    } catch (java.nio.file.FileSystemException e) {
+      assumeTrue(false, "no O_DIRECT here: " + e.getMessage());
+      throw e; // not reached
+    }
+  }
+
   @TempDir Path dir;
   UringEngine engine;
 
@@ -168,16 +180,7 @@ class UringEngineTest {
     Path p = Path.of("/var/tmp").resolve("virtualfile-uring-direct-" + ProcessHandle.current().pid());
     try {
       Files.write(p, new byte[8192]);
-      OpenOption direct = (OpenOption) Class.forName("com.sun.nio.file.ExtendedOpenOption")
-          .getField("DIRECT").get(null); // jdk.unsupported, which this module does not read
-      EngineChannel ch;
-      try {
-        ch = engine.open(p, Set.of(READ, direct));
-      } catch (java.nio.file.FileSystemException e) {
-        assumeTrue(false, "no O_DIRECT here: " + e.getMessage());
-        return;
-      }
-      try (ch) {
+      try (EngineChannel ch = openDirectOrSkip(engine, p)) {
         ByteBuffer b = ByteBuffer.allocateDirect(8192).alignedSlice(4096).limit(4096);
         assertThat(read(ch, b, 4096)).isEqualTo(4096);
         ByteBuffer heap = ByteBuffer.allocate(4096); // through a page-aligned bounce buffer
