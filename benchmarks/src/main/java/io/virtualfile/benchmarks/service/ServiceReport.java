@@ -121,26 +121,18 @@ public final class ServiceReport {
         + "connection sends its next request when the last is answered) that saturates the server, so a "
         + "version's latency follows its throughput and the load on the cores; the p99 of versions with "
         + "very different throughput is not a like-for-like comparison.\n\n");
-    md.append("| workload | req/s virtualfile/usual | p99 virtualfile/usual | req/s usual/memory | p99 usual/memory |\n");
-    md.append("|---|---:|---:|---:|---:|\n");
-    for (String w : WORKLOADS) {
-      md.append("| ").append(label(w)).append(" | ")
-          .append(ratio(rows, w, "virtualfile", "usual", Row::rps)).append(" | ")
-          .append(ratio(rows, w, "virtualfile", "usual", Row::p99Ms)).append(" | ")
-          .append(ratio(rows, w, "usual", "memory", Row::rps)).append(" | ")
-          .append(ratio(rows, w, "usual", "memory", Row::p99Ms)).append(" |\n");
-    }
+    ratioTable(md, rows,
+        new RatioColumn("req/s virtualfile/usual", "virtualfile", "usual", Row::rps),
+        new RatioColumn("p99 virtualfile/usual", "virtualfile", "usual", Row::p99Ms),
+        new RatioColumn("req/s usual/memory", "usual", "memory", Row::rps),
+        new RatioColumn("p99 usual/memory", "usual", "memory", Row::p99Ms));
     if (rows.stream().anyMatch(r -> r.version().equals("virtualfile-uring"))) {
       md.append("\n### The engines (JDK 25)\n\n");
-      md.append("| workload | req/s uring/threads | p99 uring/threads | req/s uring/memory | req/s threads/memory |\n");
-      md.append("|---|---:|---:|---:|---:|\n");
-      for (String w : WORKLOADS) {
-        md.append("| ").append(label(w)).append(" | ")
-            .append(ratio(rows, w, "virtualfile-uring", "virtualfile-threads", Row::rps)).append(" | ")
-            .append(ratio(rows, w, "virtualfile-uring", "virtualfile-threads", Row::p99Ms)).append(" | ")
-            .append(ratio(rows, w, "virtualfile-uring", "memory", Row::rps)).append(" | ")
-            .append(ratio(rows, w, "virtualfile-threads", "memory", Row::rps)).append(" |\n");
-      }
+      ratioTable(md, rows,
+          new RatioColumn("req/s uring/threads", "virtualfile-uring", "virtualfile-threads", Row::rps),
+          new RatioColumn("p99 uring/threads", "virtualfile-uring", "virtualfile-threads", Row::p99Ms),
+          new RatioColumn("req/s uring/memory", "virtualfile-uring", "memory", Row::rps),
+          new RatioColumn("req/s threads/memory", "virtualfile-threads", "memory", Row::rps));
     }
     List<String> odd = new ArrayList<>();
     for (Row r : rows) {
@@ -217,6 +209,25 @@ public final class ServiceReport {
     double[] v = rows.stream().mapToDouble(figure).sorted().toArray();
     int n = v.length;
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+
+  /** One column of a ratio table: version {@code a}'s figure over version {@code b}'s. */
+  private record RatioColumn(String header, String a, String b, ToDoubleFunction<Row> figure) {}
+
+  /** A table of ratios of the medians, one row per workload. */
+  private static void ratioTable(StringBuilder md, List<Row> rows, RatioColumn... columns) {
+    md.append("| workload |");
+    for (RatioColumn c : columns) {
+      md.append(' ').append(c.header()).append(" |");
+    }
+    md.append("\n|---|").append("---:|".repeat(columns.length)).append('\n');
+    for (String w : WORKLOADS) {
+      md.append("| ").append(label(w)).append(" |");
+      for (RatioColumn c : columns) {
+        md.append(' ').append(ratio(rows, w, c.a(), c.b(), c.figure())).append(" |");
+      }
+      md.append('\n');
+    }
   }
 
   private static String ratio(List<Row> rows, String w, String a, String b, ToDoubleFunction<Row> figure) {
