@@ -6,6 +6,8 @@ module io.virtualfile.reactive {
   requires transitive io.virtualfile;
   requires transitive reactor.core;
   requires transitive org.reactivestreams;
+  // An IO thread measures its own CPU time (IoThreadPool), to tell waiting in the kernel from running.
+  requires java.management;
   exports io.virtualfile.reactive;
   // The engine boundary: not API, for the engines this project ships.
   exports io.virtualfile.reactive.spi to io.virtualfile.uring;

@@ -35,7 +35,7 @@ public final class IoThreadsBlockHoundIntegration implements BlockHoundIntegrati
     allow(builder, REACTIVE + "internal.IoThreadPool$Worker", "awaitTask");
     // The pool reads a worker's kernel state from /proc when it considers another thread; any thread
     // that submits work may do that read.
-    allow(builder, REACTIVE + "internal.KernelWait", "ofCurrentThread", "waiting");
+    allow(builder, REACTIVE + "internal.KernelWait", "ofCurrentThread", "waiting", "runQueueNanos");
     // The thread engine's channel calls and opens.
     allow(builder, REACTIVE + "ThreadEngine", "open");
     allow(builder, REACTIVE + "ThreadEngine$Channel",

@@ -31,6 +31,7 @@ public final class NioFileBlockingIntegration implements BlockHoundIntegration {
     // The IO pool reads a worker's kernel state from /proc (any thread that submits may read it).
     builder.allowBlockingCallsInside("io.virtualfile.reactive.internal.KernelWait", "ofCurrentThread");
     builder.allowBlockingCallsInside("io.virtualfile.reactive.internal.KernelWait", "waiting");
+    builder.allowBlockingCallsInside("io.virtualfile.reactive.internal.KernelWait", "busyNanos");
     String unix = "sun.nio.fs.UnixNativeDispatcher";
     builder.markAsBlocking(unix, "open0", "(JII)I");
     builder.markAsBlocking(unix, "openat0", "(IJII)I");

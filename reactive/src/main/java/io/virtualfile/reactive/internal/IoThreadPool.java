@@ -52,7 +52,9 @@ import reactor.core.scheduler.NonBlocking;
  * collection waits in the kernel too, so long tasks that allocate may still start an extra thread now
  * and then.) Rule: when tasks wait in the
  * shared queue, no worker is parked and a worker is blocked, an <em>extra</em> IO thread starts, up to
- * {@code maxThreads} in all. It is checked when a task is queued, and by a worker after a long task or
+ * {@code maxThreads} in all, and at most one on account of each blocked task. A worker that returns
+ * from a long task judges itself by the account of its own time (see {@code waitedDuringTask}), not
+ * by the time alone. It is checked when a task is queued, and by a worker after a long task or
  * every {@value #LOOK_EVERY} tasks. The extra thread is made and started by the pool's <em>starter</em>
  * thread, never by the thread that found it needed: {@link Thread#start()} returns only once the new
  * thread has begun to run, which on a busy machine takes as long as the new thread waits for a core,
@@ -108,6 +110,7 @@ public final class IoThreadPool extends AbstractExecutorService {
   private static final VarHandle NEXT_LOOK;
   private static final VarHandle STARTED;
   private static final VarHandle TASK_START;
+  private static final VarHandle COMPENSATED;
 
   static {
     try {
@@ -118,6 +121,7 @@ public final class IoThreadPool extends AbstractExecutorService {
       NEXT_LOOK = lookup.findVarHandle(IoThreadPool.class, "nextBlockedLook", long.class);
       STARTED = lookup.findVarHandle(Worker.class, "started", long.class);
       TASK_START = lookup.findVarHandle(Worker.class, "taskStart", long.class);
+      COMPENSATED = lookup.findVarHandle(Worker.class, "compensated", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -422,7 +426,7 @@ public final class IoThreadPool extends AbstractExecutorService {
       if (w != null) {
         long since = w.taskStart;
         if (since != 0 && now - since > BLOCKED_NANOS
-            && (w == self ? w.waitedDuringTask(since) : w.waitsInKernel(now))) {
+            && (w == self ? w.waitedDuringTask(since) : w.waitsInKernel(now) && w.compensate(since))) {
           return true;
         }
       }
@@ -558,6 +562,14 @@ public final class IoThreadPool extends AbstractExecutorService {
      */
     private volatile long taskStart;
 
+    /**
+     * The {@link #taskStart} of the task for which an extra thread was last asked on this worker's
+     * account (0: none). One extra per blocked task, as {@code ForkJoinPool.managedBlock} compensates
+     * once per blocking call: the looks of many threads within one reading of its state (they are
+     * trusted for {@value #STATE_RECHECK_MICROS} µs) must not each ask for another thread.
+     */
+    private volatile long compensated;
+
     /** Tasks this worker has started; a watcher that sees it unchanged over an interval steals. */
     private volatile long started;
 
@@ -566,6 +578,19 @@ public final class IoThreadPool extends AbstractExecutorService {
 
     /** The last reading of {@link #kernel} (any thread writes it). */
     private volatile StateReading reading;
+
+    /** Owner-only: nanoseconds spent in {@code awaitTask} (idle, or about to be), in all. */
+    private long idleNanos;
+
+    /**
+     * Owner-only: when this worker last judged whether it waited in the kernel during its tasks
+     * ({@link #waitedDuringTask}), and its CPU time, {@link KernelWait#runQueueNanos} (-1: no account
+     * of its time can be had) and {@link #idleNanos} then.
+     */
+    private long judgedAt;
+    private long judgedCpu;
+    private long judgedRunQueue;
+    private long judgedIdle;
 
     /** Owner-only: tasks since this worker last looked for blocked workers after a task. */
     private int tasksSinceLook;
@@ -652,20 +677,63 @@ public final class IoThreadPool extends AbstractExecutorService {
       return waiting;
     }
 
+    /** Claims the one extra thread that its task started at {@code since} may ask for; true if won. */
+    boolean compensate(long since) {
+      long c = compensated;
+      return c != since && COMPENSATED.compareAndSet(this, c, since);
+    }
+
     /**
      * Whether this worker, whose task that started at {@code since} has just returned, waited in the
-     * kernel during it: as a look during the task read it, and by the time alone (as where the kernel
-     * cannot tell) if no look did. Its state now says nothing (it runs), and the other workers may
-     * have finished their long tasks at the same moment, so their looks cannot decide for it either.
+     * kernel during it. Its state now says nothing (it runs), and the other workers may have finished
+     * their long tasks at the same moment, so their looks cannot decide for it either. A look during
+     * the task decides if there was one. Else this thread's account of its own time decides: of the
+     * time since it last judged itself, less its idle waits, what it spent neither on a core (its CPU
+     * time) nor waiting for one ({@link KernelWait#runQueueNanos}) it spent waiting in the kernel.
+     * Blocked if that is over {@value #BLOCKED_MICROS} µs and over half of that working time: a task that
+     * was preempted, or computed, is not blocked however long it ran (on a busy machine page-cached
+     * tasks run long all the time, and extras would only take turns on the same cores), nor one that a
+     * safepoint stopped for a moment. Judged at most once per {@value #STATE_RECHECK_MICROS} µs, since a
+     * judgement reads /proc; a task that returns sooner is not blocked now, and its time counts in the
+     * next judgement. By the time alone where the kernel or the JVM gives no account.
      */
     boolean waitedDuringTask(long since) {
       StateReading r = reading;
-      return kernel == null || r == null || r.at - since < 0 || r.waiting;
+      if (r != null && r.at - since >= 0) {
+        return r.waiting;
+      }
+      if (judgedRunQueue < 0) {
+        return true;
+      }
+      long now = System.nanoTime();
+      if (now - judgedAt < STATE_RECHECK_NANOS) {
+        return false;
+      }
+      long runQueue = kernel.runQueueNanos();
+      long cpu = CpuTime.ofCurrentThread();
+      if (runQueue < 0 || cpu < 0) {
+        judgedRunQueue = -1;
+        return true;
+      }
+      long working = (now - judgedAt) - (idleNanos - judgedIdle);
+      long waited = working - (cpu - judgedCpu) - (runQueue - judgedRunQueue);
+      judgedAt = now;
+      judgedCpu = cpu;
+      judgedRunQueue = runQueue;
+      judgedIdle = idleNanos;
+      return waited > BLOCKED_NANOS && waited * 2 > working;
     }
 
     @Override
     public void run() {
-      kernel = KernelWait.ofCurrentThread();
+      KernelWait k = KernelWait.ofCurrentThread();
+      kernel = k;
+      judgedAt = System.nanoTime();
+      judgedRunQueue = k == null ? -1 : k.runQueueNanos();
+      judgedCpu = CpuTime.ofCurrentThread();
+      if (judgedCpu < 0) {
+        judgedRunQueue = -1;
+      }
       while (runState != STOP) {
         // An interrupt left by a task must not reach the next one: the channel would close itself.
         Thread.interrupted();
@@ -753,6 +821,15 @@ public final class IoThreadPool extends AbstractExecutorService {
 
     /** Parks until there is a task; null when the pool is shutting down and nothing is left. */
     private Runnable awaitTask() {
+      long from = System.nanoTime();
+      try {
+        return waitForTask();
+      } finally {
+        idleNanos += System.nanoTime() - from;
+      }
+    }
+
+    private Runnable waitForTask() {
       while (true) {
         parked = true;
         idle.incrementAndGet();
@@ -773,11 +850,11 @@ public final class IoThreadPool extends AbstractExecutorService {
               timedOut = true;
               break;
             }
-            LockSupport.parkNanos(this, left);
+              LockSupport.parkNanos(this, left);
           }
         } else {
           while (parked && runState == RUNNING) {
-            LockSupport.park(this);
+              LockSupport.park(this);
           }
         }
         boolean signalled = !leaveWait();

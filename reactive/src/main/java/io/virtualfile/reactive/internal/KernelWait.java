@@ -16,7 +16,11 @@ import java.nio.file.StandardOpenOption;
  * the same cores. Only the kernel can tell them apart; both look the same from Java (a task that has
  * run for a while, a thread that is {@code RUNNABLE}).
  *
- * <p>It reads {@code /proc/<pid>/task/<tid>/stat}, opened for each look so that no IO thread holds a
+ * <p>A thread can tell the same difference about itself after the fact: of the time that has passed, what
+ * it spent neither on a core (its CPU time) nor waiting for one ({@link #runQueueNanos}) it spent
+ * waiting in the kernel.
+ *
+ * <p>It reads {@code /proc/<pid>/task/<tid>/stat} (and {@code schedstat}), opened for each look so that no IO thread holds a
  * descriptor of its own (a user counting the process's descriptors sees the cache's, and at most a
  * look's). It reads through NIO, which BlockHound's default list does not count as blocking: any thread
  * that submits work may look. Where there is no such file (not Linux), {@link #ofCurrentThread()}
@@ -30,9 +34,11 @@ final class KernelWait {
   private static final int HEAD = 64;
 
   private final Path stat;
+  private final Path schedstat;
 
-  private KernelWait(Path stat) {
-    this.stat = stat;
+  private KernelWait(Path task) {
+    this.stat = task.resolve("stat");
+    this.schedstat = task.resolve("schedstat");
   }
 
   /** The calling thread's state file, or null where the kernel does not give one. */
@@ -40,7 +46,7 @@ final class KernelWait {
     try {
       // "/proc/thread-self" links to "<pid>/task/<tid>" (Linux 3.17+).
       Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
-      KernelWait k = new KernelWait(Path.of("/proc").resolve(self).resolve("stat"));
+      KernelWait k = new KernelWait(Path.of("/proc").resolve(self));
       return k.read() != 0 ? k : null;
     } catch (IOException | RuntimeException e) { // no /proc, another layout, a security manager
       return null;
@@ -60,6 +66,19 @@ final class KernelWait {
     }
   }
 
+  /**
+   * The nanoseconds the thread has spent runnable but waiting for a core, since it started; -1 if that
+   * cannot be read (the thread has ended, or the kernel keeps no scheduler statistics). Up to date for
+   * the thread that asks: the kernel adds a wait when the thread gets its core back.
+   */
+  long runQueueNanos() {
+    try {
+      return runQueue(new String(Files.readAllBytes(schedstat), StandardCharsets.US_ASCII));
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   private char read() throws IOException {
     ByteBuffer head = ByteBuffer.allocate(HEAD);
     try (FileChannel c = FileChannel.open(stat, StandardOpenOption.READ)) {
@@ -75,5 +94,18 @@ final class KernelWait {
   static char state(String line) {
     int close = line.lastIndexOf(')');
     return close >= 0 && close + 2 < line.length() ? line.charAt(close + 2) : 0;
+  }
+
+  /**
+   * The second field of a schedstat line, "on-cpu-ns runqueue-wait-ns timeslices"; -1 if the line has
+   * no such field.
+   */
+  static long runQueue(String line) {
+    String[] f = line.trim().split(" ");
+    try {
+      return f.length >= 2 ? Long.parseLong(f[1]) : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 }

@@ -524,6 +524,97 @@ class IoThreadPoolTest {
   }
 
   /**
+   * Long tasks that compute rather than wait in the kernel, all queued before the first ran long (so
+   * nobody looks at the worker during a task): the worker judges itself after them, by the account of
+   * its own time (on a core, or waiting for one), and starts no extra thread. Judged by the time alone,
+   * each would count as blocked. A long safepoint of the JVM stops the worker in the kernel as a wait
+   * does, so a round is tried up to three times: one round without an extra shows the rule.
+   */
+  @Test
+  void longTasksThatCompute_startNoExtraThread_evenWithNobodyLookingDuringThem() throws Exception {
+    assumeAThreadCanAccountForItsTime();
+    int peak = Integer.MAX_VALUE;
+    for (int attempt = 0; attempt < 3 && peak > 1; attempt++) {
+      IoThreadPool pool = new IoThreadPool(1, 4, TimeUnit.SECONDS.toNanos(10), "compute-io-");
+      pools.add(pool);
+      AtomicInteger threads = new AtomicInteger();
+      CountDownLatch done = new CountDownLatch(16);
+      for (int i = 0; i < 16; i++) {
+        pool.execute(computing(pool, TimeUnit.MICROSECONDS.toNanos(300), threads, done));
+      }
+      assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+      peak = Math.max(threads.get(), pool.threads());
+    }
+    assertThat(peak).as("threads at the busiest").isEqualTo(1);
+  }
+
+  /**
+   * One blocked task asks for one extra thread, however many submissions look at it while it blocks
+   * (each look trusts a reading of its state for a while, so every one of them sees it blocked). The
+   * pool's starter is held while they look, so that the work stays queued; the queued tasks compute
+   * (and are never blocked themselves), so every extra beyond the first would be on the blocked task's
+   * account. A safepoint of the JVM stops a computing worker in the kernel as a wait does, so a round is
+   * tried up to three times: one round with a single extra shows the rule.
+   */
+  @Test
+  void manyLooksAtOneBlockedTask_askForOneExtraThread() throws Exception {
+    assumeAThreadCanAccountForItsTime();
+    int peak = Integer.MAX_VALUE;
+    for (int attempt = 0; attempt < 3 && peak > 2; attempt++) {
+      CountDownLatch holdStarter = new CountDownLatch(1);
+      InheritableThreadLocal<String> gate = new InheritableThreadLocal<>() {
+        @Override
+        protected String childValue(String parent) {
+          if (Thread.currentThread().getName().endsWith("starter")) {
+            await(holdStarter); // the starter is making an extra thread: it waits here
+          }
+          return parent;
+        }
+      };
+      gate.set("set"); // inherited by the pool's starter, which then calls childValue for each extra
+      IoThreadPool pool = new IoThreadPool(1, 8, TimeUnit.SECONDS.toNanos(10), "once-io-");
+      gate.remove();
+      pools.add(pool);
+      CountDownLatch release = new CountDownLatch(1);
+      blockAWorkerUntil(pool, release);
+      Thread.sleep(2); // the core thread's task now counts as blocked
+      AtomicInteger threads = new AtomicInteger();
+      CountDownLatch done = new CountDownLatch(10);
+      for (int i = 0; i < 10; i++) {
+        pool.execute(computing(pool, TimeUnit.MILLISECONDS.toNanos(2), threads, done));
+        Thread.sleep(1); // longer than the pool waits between two looks
+      }
+      holdStarter.countDown();
+      assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+      peak = Math.max(threads.get(), pool.threads());
+      release.countDown();
+    }
+    assertThat(peak).as("threads at the busiest: the core thread and one extra").isEqualTo(2);
+  }
+
+  private static void assumeAThreadCanAccountForItsTime() {
+    KernelWait self = KernelWait.ofCurrentThread();
+    assumeTrue(self != null && self.runQueueNanos() >= 0 && CpuTime.ofCurrentThread() >= 0,
+        "no account of a thread's time here");
+  }
+
+  /**
+   * A task that computes for {@code nanos} (far longer than a task must run to count, all of it on a
+   * core or waiting for one), noting the most threads the pool had, then counts down {@code done}.
+   */
+  private static Runnable computing(IoThreadPool pool, long nanos, AtomicInteger threads,
+      CountDownLatch done) {
+    return () -> {
+      threads.accumulateAndGet(pool.threads(), Math::max);
+      long from = System.nanoTime();
+      while (System.nanoTime() - from < nanos) {
+        Thread.onSpinWait();
+      }
+      done.countDown();
+    };
+  }
+
+  /**
    * A burst of blocking tasks submitted at once, before any has run long enough to count: the pool
    * still grows to its bound, as each long task returns (with one core thread, no other worker is
    * there to be looked at while it blocks).
@@ -597,13 +688,14 @@ class IoThreadPoolTest {
    * The starter's invariant: a request for an extra thread made while the starter is busy starting
    * another is served after that start, not lost. Starts are slowed here so that the second request
    * surely comes during the first start; after it nothing submits or ends a task, so only that request
-   * can start the thread the last waiting task needs.
+   * can start the thread the last waiting task needs. Two core threads are blocked, so that the second
+   * request is on the second one's account (each blocked task is compensated once).
    */
   @Test
   void anExtraThreadAskedForDuringAnotherOnesStart_isStartedToo() throws Exception {
     CountDownLatch firstStartBegun = new CountDownLatch(1);
     CountDownLatch secondAsked = new CountDownLatch(1);
-    IoThreadPool pool = new IoThreadPool(1, 3, TimeUnit.SECONDS.toNanos(10), "slow-start-io-", t -> {
+    IoThreadPool pool = new IoThreadPool(2, 4, TimeUnit.SECONDS.toNanos(10), "slow-start-io-", t -> {
       firstStartBegun.countDown();
       await(secondAsked); // the first start lasts until the second request has been made
       t.start();
@@ -611,24 +703,25 @@ class IoThreadPoolTest {
     pools.add(pool);
     CountDownLatch release = new CountDownLatch(1);
     blockAWorkerUntil(pool, release);
-    AtomicInteger running = new AtomicInteger(1); // the core thread's blocked task
+    blockAWorkerUntil(pool, release);
+    AtomicInteger running = new AtomicInteger(2); // the core threads' blocked tasks
     Runnable blocking = () -> {
       running.incrementAndGet();
       await(release);
     };
-    Thread.sleep(1); // the core thread's task has run long enough to count as blocked
+    Thread.sleep(1); // the core threads' tasks have run long enough to count as blocked
     pool.execute(blocking);
-    pool.execute(blocking); // work waits while the core thread is blocked: the first request
+    pool.execute(blocking); // work waits while the core threads are blocked: the first request
     assertThat(firstStartBegun.await(10, TimeUnit.SECONDS)).as("the first start begins").isTrue();
     Thread.sleep(1); // past the pool's limit of one look for blocked workers per 50 µs
     pool.execute(blocking); // the second request, while the first start is in flight
     secondAsked.countDown();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (running.get() < 3 && System.nanoTime() < deadline) {
+    while (running.get() < 4 && System.nanoTime() < deadline) {
       Thread.sleep(5); // the condition, not the sleep, is the proof
     }
-    assertThat(running.get()).as("tasks running: the core thread's and one on each extra").isEqualTo(3);
-    assertThat(pool.threads()).isEqualTo(3);
+    assertThat(running.get()).as("tasks running: the core threads' and one on each extra").isEqualTo(4);
+    assertThat(pool.threads()).isEqualTo(4);
     release.countDown();
   }
 

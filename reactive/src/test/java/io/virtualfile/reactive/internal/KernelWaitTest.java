@@ -67,4 +67,21 @@ class KernelWaitTest {
     t.join();
     assertThat(state.get().waiting()).isFalse();
   }
+
+  @Test
+  void theRunQueueWaitOfASchedstatLine_isItsSecondField() {
+    assertThat(KernelWait.runQueue("1200 34 7\n")).isEqualTo(34);
+    assertThat(KernelWait.runQueue("1200")).isEqualTo(-1);
+    assertThat(KernelWait.runQueue("")).isEqualTo(-1);
+    assertThat(KernelWait.runQueue("a b c")).isEqualTo(-1);
+  }
+
+  @Test
+  void aThreadsRunQueueWait_neverGoesBack() {
+    KernelWait self = KernelWait.ofCurrentThread();
+    assumeTrue(self != null && self.runQueueNanos() >= 0, "the kernel keeps no scheduler statistics here");
+    long first = self.runQueueNanos();
+    Thread.yield();
+    assertThat(self.runQueueNanos()).isGreaterThanOrEqualTo(first);
+  }
 }
