@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /** The renames of one directory: one at a time, in request order, without holding requesters back. */
@@ -100,15 +101,27 @@ class GroupCommitRenamerTest {
   /**
    * The overwrite whose thread became the renamer completes elsewhere (in a batch another thread
    * fsynced) while the renamer still renames for a later request; the disposal of its worker must not
-   * interrupt the renamer, whose own fsync would then fail with ClosedByInterruptException.
+   * interrupt the renamer, whose own fsync would then fail with ClosedByInterruptException. The steps
+   * run on a scheduler of the test's own: x's batch is fsynced by a task scheduled while the renamer's
+   * task spins, and the shared {@code boundedElastic}, at its bound of threads (workers that other tests
+   * of this JVM left undisposed), may queue that task behind the spinning one, which waits for x.
    */
   @Test
   void aRenamersFirstRequestCompletingElsewhere_doesNotInterruptTheRenamesAndFsyncsThatFollow()
       throws Exception {
+    Scheduler steps = Schedulers.newBoundedElastic(4, 100, "renamer-test");
+    try {
+      renamerOfAnOverwriteCompletingElsewhere(steps);
+    } finally {
+      steps.dispose();
+    }
+  }
+
+  private void renamerOfAnOverwriteCompletingElsewhere(Scheduler steps) throws Exception {
     Sinks.Empty<Void> firstGate = Sinks.empty();
     java.util.concurrent.atomic.AtomicInteger syncs = new java.util.concurrent.atomic.AtomicInteger();
     GroupCommitDirectorySyncer gated = new GroupCommitDirectorySyncer(JdkFileOps.INSTANCE,
-        Schedulers.boundedElastic(), d -> syncs.getAndIncrement() == 0 ? firstGate.asMono() : Mono.empty());
+        steps, d -> syncs.getAndIncrement() == 0 ? firstGate.asMono() : Mono.empty());
     gated.renameThenSync(dir, () -> {}).subscribe(null, e -> {}); // batch 0: its fsync waits at the gate
 
     CountDownLatch xRenaming = new CountDownLatch(1);
@@ -120,7 +133,7 @@ class GroupCommitRenamerTest {
           xRenaming.countDown();
           yQueued.await();
         })
-        .subscribeOn(Schedulers.boundedElastic()) // a worker that is disposed when x completes
+        .subscribeOn(steps) // a worker that is disposed when x completes
         .subscribe(null, e -> {}, xDone::countDown);
     assertThat(xRenaming.await(10, TimeUnit.SECONDS)).isTrue();
     Mono<Void> y = gated.renameThenSync(dir, () -> {
