@@ -54,22 +54,23 @@ final class UringChannel implements EngineChannel {
     if (refused(refused, position, completion)) {
       return;
     }
-    InlineReads.Outcome outcome =
-        inlineReads ? InlineReads.tryRead(fd, dst, position, completion) : InlineReads.Outcome.RING;
-    if (outcome == InlineReads.Outcome.COMPLETED) {
-      return;
+    if (!inlineReads || !InlineReads.read(this, dst, position, completion)) {
+      submitRead(dst, position, completion, false);
     }
-    if (outcome == InlineReads.Outcome.REFUSED) {
-      inlineReads = false;
-    }
-    submit(new Transfer(false, fd, dst, position, completion,
-        outcome == InlineReads.Outcome.DEFERRED));
+  }
+
+  /**
+   * Makes a read on a ring; {@code retryInline}: one that {@link InlineReads} put off, which the ring's
+   * thread tries inline again before it becomes an SQE ({@link Transfer#completedInline}).
+   */
+  void submitRead(ByteBuffer dst, long position, IoCompletion completion, boolean retryInline) {
+    submit(new Transfer(false, fd, dst, position, completion, retryInline ? this : null));
   }
 
   @Override
   public void write(ByteBuffer src, long position, IoCompletion completion) {
     if (!refused(flags.writable() ? null : new NonWritableChannelException(), position, completion)) {
-      submit(new Transfer(true, fd, src, position, completion, false));
+      submit(new Transfer(true, fd, src, position, completion, null));
     }
   }
 
@@ -90,9 +91,19 @@ final class UringChannel implements EngineChannel {
     engine.ringFor(Thread.currentThread()).submit(transfer);
   }
 
-  /** Whether reads are still tried on the calling thread first (for tests). */
+  /** Whether reads are still tried on the calling thread first. */
   boolean triesInline() {
     return inlineReads;
+  }
+
+  /** The file refused {@code RWF_NOWAIT}: reads go to the rings from now on. */
+  void refuseInline() {
+    inlineReads = false;
+  }
+
+  /** The descriptor, for {@link InlineReads}' calls. */
+  int fd() {
+    return fd;
   }
 
   @Override

@@ -317,7 +317,7 @@ class InlineReadsTest extends UringEngineTest {
       assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
       assertThat(failure.get()).isNull();
       // The first reads completed inline on the starting thread, up to the bound.
-      assertThat(onStarter.get()).isEqualTo(InlineReads.MAX_DEPTH);
+      assertThat(onStarter.get()).isEqualTo(InlineReads.MAX_RUN);
     }
   }
 
@@ -359,7 +359,7 @@ class InlineReadsTest extends UringEngineTest {
           });
         }
       }.next();
-      while (reads.get() < 10 * InlineReads.MAX_DEPTH) { // the loop has moved to the ring's thread
+      while (reads.get() < 10 * InlineReads.MAX_RUN) { // the loop has moved to the ring's thread
         Thread.onSpinWait();
       }
       CompletableFuture<Integer> written = new CompletableFuture<>();
