@@ -502,9 +502,12 @@ class InlineReadsTest extends UringEngineTest {
           });
         }
       }.next();
-      while (reads.get() < 10 * InlineReads.MAX_RUN) { // the loop has moved to the ring's thread
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (reads.get() < 10 * InlineReads.MAX_RUN && System.nanoTime() < deadline) {
         Thread.onSpinWait();
       }
+      assertThat(reads.get()).as("the loop has moved to the ring's thread and goes on there")
+          .isGreaterThanOrEqualTo(10 * InlineReads.MAX_RUN);
       CompletableFuture<Integer> written = new CompletableFuture<>();
       other.write(ByteBuffer.wrap(new byte[] {1}), 0, RingCallsTest.completion(written));
       assertThat(written.get(10, TimeUnit.SECONDS)).isEqualTo(1);
