@@ -52,7 +52,7 @@ final class InlineReads {
   static final int RWF_NOWAIT = 0x8;
 
   /** The reads that one outermost {@link #read} makes on its thread before the rest go to a ring. */
-  static final int MAX_RUN = Integer.getInteger("virtualfile.uring.maxRun", 256);
+  static final int MAX_RUN = 64;
 
   /** The largest heap read tried on the calling thread (the size of its bounce memory at most). */
   static final int MAX_BOUNCE = BouncePool.MAX_POOLED;
