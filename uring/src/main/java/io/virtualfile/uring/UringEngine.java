@@ -34,9 +34,10 @@ import java.util.concurrent.TimeUnit;
  * call, or, if started from inside such a completion, on the same thread just after that completion
  * returns (queued there: {@link InlineReads}, so a read loop driven from its completions never deepens
  * the stack); past {@link InlineReads#MAX_RUN} reads in one call, the rest go to a ring. Every other
- * read and write: on the ring's thread. Signals, and whatever
- * user code runs in them, therefore run on either; a ring's thread, like any event loop, must not block
- * (a blocking call on it fails with {@link IllegalStateException} rather than wait for itself).
+ * read and write: on the ring's thread. Signals, and whatever user code runs in them, therefore run on
+ * either; a ring's thread, like any event loop, must not block (a blocking call on it fails with {@link
+ * IllegalStateException} rather than wait for itself), and neither may an inline completion (the reads
+ * queued behind it wait for it).
  *
  * <p><b>Shutdown.</b> The IO pool stops first; once its queued work is done, each ring stops taking
  * requests, waits for those in flight, and frees its memory.

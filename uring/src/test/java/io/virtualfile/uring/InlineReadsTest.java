@@ -209,6 +209,13 @@ class InlineReadsTest extends UringEngineTest {
     }
   }
 
+  /** Writes {@code content} to a file and drops the file's second half from the page cache. */
+  private Path withSecondHalfEvicted(byte[] content) throws Throwable {
+    Path p = Files.write(dir.resolve("f"), content);
+    evict(p, content.length / 2, content.length / 2);
+    return p;
+  }
+
   /**
    * The first half is cached, the second not: the read is whole, not a short one. (The first try reads
    * the first half and starts the IO of the second; whether the try that follows finds it done, or the
@@ -217,9 +224,8 @@ class InlineReadsTest extends UringEngineTest {
   @Test
   void aReadWhoseLaterBytesAreNotCached_isWhole() throws Throwable {
     byte[] content = numbered(512 * 1024);
-    Path p = Files.write(dir.resolve("f"), content);
+    Path p = withSecondHalfEvicted(content);
     try (EngineChannel ch = open(p, READ)) {
-      evict(p, 256 * 1024, 256 * 1024);
       assertThat(cachedPages(p, 0, 256 * 1024)).isEqualTo(64);
       ByteBuffer heap = ByteBuffer.allocate(content.length);
       Completed c = readOnAPlainThread(ch, heap, 0);
@@ -443,9 +449,7 @@ class InlineReadsTest extends UringEngineTest {
   @Test
   void aQueuedReadOfBytesNotCached_goesToARing() throws Throwable {
     byte[] content = numbered(128 * 1024);
-    Path p = Files.write(dir.resolve("f"), content);
-    try (EngineChannel ch = open(p, READ)) {
-      evict(p, 64 * 1024, 64 * 1024);
+    try (EngineChannel ch = open(withSecondHalfEvicted(content), READ)) {
       ByteBuffer first = block();
       ByteBuffer b = ByteBuffer.allocateDirect(64 * 1024);
       List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
