@@ -14,9 +14,10 @@ import java.nio.file.Path;
  * An open file of the io_uring engine: a descriptor, and what it was opened for. Thread-safe.
  *
  * <p>A read is first tried on the calling thread ({@link InlineReads}): if the page cache holds its
- * bytes, it completes there, inside {@link #read}. Other reads, and writes, go to the ring of the calling
- * thread's choice ({@link UringEngine#ringFor}) and complete on that ring's thread. The blocking calls
- * are plain system calls on the calling thread (see {@link DirectCalls}).
+ * bytes, it completes there, inside {@link #read} (or, asked for from inside such a completion, just
+ * after that completion returns). Other reads, and writes, go to the ring of the calling thread's
+ * choice ({@link UringEngine#ringFor}) and complete on that ring's thread. The blocking calls are plain
+ * system calls on the calling thread (see {@link DirectCalls}).
  *
  * <p>Errors are reported as the JDK's channels report them: {@link NonReadableChannelException} and
  * {@link NonWritableChannelException} for the wrong mode, {@link IllegalArgumentException} for a
