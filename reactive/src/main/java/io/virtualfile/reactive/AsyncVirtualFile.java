@@ -50,9 +50,11 @@ import reactor.util.context.Context;
  *       signalled on the thread that starts it: for {@link #readAt} on a cached channel, the
  *       subscribing thread, before {@code subscribe} returns (or the requesting thread, if the value
  *       was not requested yet); for {@link #readAll(Path, AsyncFileIo)}, the IO thread that opened
- *       the file. Such reads started from inside their own signals nest on that thread's stack at
- *       most a fixed small depth; past it, the read goes to an IO thread, so a read loop driven from
- *       signals never overflows the stack.</li>
+ *       the file. Such a read subscribed from inside the signal of another is made and signalled on
+ *       the same thread just after that signal returns, in the order subscribed, so a read loop driven
+ *       from signals never deepens the stack; past a fixed number of reads in one go, the loop goes
+ *       on on an IO thread, so it does not keep the subscribing thread to itself. Never block inside
+ *       such a signal either: a read subscribed from it waits until it returns.</li>
  *   <li>A read or write subscribed to from inside such a signal (the next read of a loop, say) runs on
  *       the same IO thread as soon as the signal returns, with no thread hand-off. Never block inside a
  *       signal: the IO it waits for may be queued behind it. (With two or more IO threads, an idle one

@@ -10,9 +10,8 @@ import java.nio.ByteBuffer;
  * heap buffer goes through one of the ring's bounce buffers, copied in before a write and out after a
  * read. The buffer's position moves by the bytes transferred just before the completion is called.
  *
- * <p>A read that was not tried on its caller's thread only because too many inline completions were
- * nested there ({@link InlineReads.Outcome#DEFERRED}) is tried again by the ring's thread, with an
- * empty stack, before it becomes an SQE ({@link #completedInline}).
+ * <p>A read that {@link InlineReads} put off (past the reads one call may make on its thread) is tried
+ * inline again by the ring's thread before it becomes an SQE ({@link #completedInline}).
  */
 final class Transfer extends Op {
   /** The kernel's cap on one read or write (MAX_RW_COUNT). */
@@ -23,25 +22,25 @@ final class Transfer extends Op {
   private final ByteBuffer buffer;
   private final long position;
   private final IoCompletion completion;
-  private final boolean deferred;
+  /** The channel of a read to try inline again on the ring's thread; else null. */
+  private final UringChannel retryInline;
   private int length;
   private MemorySegment bounce;
 
-  /** @param deferred a read to try inline again on the ring's thread (see the class comment) */
+  /** @param retryInline the channel of a read to try inline again on the ring's thread, or null */
   Transfer(boolean write, int fd, ByteBuffer buffer, long position, IoCompletion completion,
-      boolean deferred) {
+      UringChannel retryInline) {
     this.write = write;
     this.fd = fd;
     this.buffer = buffer;
     this.position = position;
     this.completion = completion;
-    this.deferred = deferred;
+    this.retryInline = retryInline;
   }
 
   @Override
   boolean completedInline() {
-    return deferred
-        && InlineReads.tryRead(fd, buffer, position, completion) == InlineReads.Outcome.COMPLETED;
+    return retryInline != null && InlineReads.read(retryInline, buffer, position, completion);
   }
 
   @Override

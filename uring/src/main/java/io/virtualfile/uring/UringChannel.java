@@ -14,9 +14,10 @@ import java.nio.file.Path;
  * An open file of the io_uring engine: a descriptor, and what it was opened for. Thread-safe.
  *
  * <p>A read is first tried on the calling thread ({@link InlineReads}): if the page cache holds its
- * bytes, it completes there, inside {@link #read}. Other reads, and writes, go to the ring of the calling
- * thread's choice ({@link UringEngine#ringFor}) and complete on that ring's thread. The blocking calls
- * are plain system calls on the calling thread (see {@link DirectCalls}).
+ * bytes, it completes there, inside {@link #read} (or, asked for from inside such a completion, just
+ * after that completion returns). Other reads, and writes, go to the ring of the calling thread's
+ * choice ({@link UringEngine#ringFor}) and complete on that ring's thread. The blocking calls are plain
+ * system calls on the calling thread (see {@link DirectCalls}).
  *
  * <p>Errors are reported as the JDK's channels report them: {@link NonReadableChannelException} and
  * {@link NonWritableChannelException} for the wrong mode, {@link IllegalArgumentException} for a
@@ -54,22 +55,23 @@ final class UringChannel implements EngineChannel {
     if (refused(refused, position, completion)) {
       return;
     }
-    InlineReads.Outcome outcome =
-        inlineReads ? InlineReads.tryRead(fd, dst, position, completion) : InlineReads.Outcome.RING;
-    if (outcome == InlineReads.Outcome.COMPLETED) {
-      return;
+    if (!inlineReads || !InlineReads.read(this, dst, position, completion)) {
+      submitRead(dst, position, completion, false);
     }
-    if (outcome == InlineReads.Outcome.REFUSED) {
-      inlineReads = false;
-    }
-    submit(new Transfer(false, fd, dst, position, completion,
-        outcome == InlineReads.Outcome.DEFERRED));
+  }
+
+  /**
+   * Makes a read on a ring; {@code retryInline}: one that {@link InlineReads} put off, which the ring's
+   * thread tries inline again before it becomes an SQE ({@link Transfer#completedInline}).
+   */
+  void submitRead(ByteBuffer dst, long position, IoCompletion completion, boolean retryInline) {
+    submit(new Transfer(false, fd, dst, position, completion, retryInline ? this : null));
   }
 
   @Override
   public void write(ByteBuffer src, long position, IoCompletion completion) {
     if (!refused(flags.writable() ? null : new NonWritableChannelException(), position, completion)) {
-      submit(new Transfer(true, fd, src, position, completion, false));
+      submit(new Transfer(true, fd, src, position, completion, null));
     }
   }
 
@@ -90,9 +92,19 @@ final class UringChannel implements EngineChannel {
     engine.ringFor(Thread.currentThread()).submit(transfer);
   }
 
-  /** Whether reads are still tried on the calling thread first (for tests). */
+  /** Whether reads are still tried on the calling thread first. */
   boolean triesInline() {
     return inlineReads;
+  }
+
+  /** The file refused {@code RWF_NOWAIT}: reads go to the rings from now on. */
+  void refuseInline() {
+    inlineReads = false;
+  }
+
+  /** The descriptor, for {@link InlineReads}' calls. */
+  int fd() {
+    return fd;
   }
 
   @Override

@@ -31,10 +31,13 @@ import java.util.concurrent.TimeUnit;
  * ring. Not where the kernel refuses {@code preadv2}'s {@code RWF_NOWAIT} (probed at start).
  *
  * <p><b>Where completions run.</b> A read answered at once: on the thread that started it, inside the
- * call; completions nested that way on one thread are bounded ({@link InlineReads#MAX_DEPTH}), past
- * which a read goes to a ring. Every other read and write: on the ring's thread. Signals, and whatever
- * user code runs in them, therefore run on either; a ring's thread, like any event loop, must not block
- * (a blocking call on it fails with {@link IllegalStateException} rather than wait for itself).
+ * call, or, if started from inside such a completion, on the same thread just after that completion
+ * returns (queued there: {@link InlineReads}, so a read loop driven from its completions never deepens
+ * the stack); past {@link InlineReads#MAX_RUN} reads in one call, the rest go to a ring. Every other
+ * read and write: on the ring's thread. Signals, and whatever user code runs in them, therefore run on
+ * either; a ring's thread, like any event loop, must not block (a blocking call on it fails with {@link
+ * IllegalStateException} rather than wait for itself), and neither may an inline completion (the reads
+ * queued behind it wait for it).
  *
  * <p><b>Shutdown.</b> The IO pool stops first; once its queued work is done, each ring stops taking
  * requests, waits for those in flight, and frees its memory.

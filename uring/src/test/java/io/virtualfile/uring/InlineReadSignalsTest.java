@@ -8,7 +8,10 @@ import io.virtualfile.reactive.AsyncVirtualFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -97,6 +100,41 @@ class InlineReadSignalsTest {
       assertThat(failure.get()).isNull();
     } finally {
       file.close().block();
+    }
+  }
+
+  /**
+   * A read subscribed from inside a signal waits for the signal to return; cancelled meanwhile, it is
+   * still made (it holds its pin), then releases its pin and hands its buffer to the discard hook, on
+   * the same thread, and emits nothing.
+   */
+  @Test
+  void aReadCancelledWhileQueuedBehindASignal_isMadeAndReleasesItsBuffer_emitsNothing()
+      throws Exception {
+    Path p = Files.write(dir.resolve("f"), new byte[8192]);
+    AsyncVirtualFile file = AsyncVirtualFile.open(p, io, READ).block();
+    try {
+      file.readAt(ByteBuffer.allocate(1), 0).block(); // caches the descriptor
+      List<String> log = new CopyOnWriteArrayList<>();
+      ByteBuffer queued = ByteBuffer.allocateDirect(4096);
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      Thread.ofPlatform().name("subscriber").start(() -> {
+        file.readAt(ByteBuffer.allocateDirect(4096), 0).subscribe(n -> {
+          file.readAt(queued, 4096)
+              .doOnDiscard(ByteBuffer.class, b -> log.add(
+                  (b == queued ? "discarded" : "other") + " on " + Thread.currentThread().getName()))
+              .subscribe(m -> log.add("emitted " + m), e -> log.add("failed " + e))
+              .dispose();
+          log.add("signal returns");
+        });
+        log.add("subscribe returned");
+        done.complete(null);
+      });
+      done.get(10, TimeUnit.SECONDS);
+      assertThat(log).containsExactly("signal returns", "discarded on subscriber", "subscribe returned");
+      assertThat(queued.position()).isZero();
+    } finally {
+      file.close().block(Duration.ofSeconds(10)); // would wait for a pin that was never released
     }
   }
 }

@@ -18,6 +18,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -67,10 +68,15 @@ class InlineReadsTest extends UringEngineTest {
 
   /** {@link #readHere} on a new platform thread of its own (one that owns no ring). */
   static Completed readOnAPlainThread(EngineChannel ch, ByteBuffer b, long position) throws Exception {
-    CompletableFuture<Completed> done = new CompletableFuture<>();
+    return onAPlainThread(() -> readHere(ch, b, position));
+  }
+
+  /** Runs {@code body} on a new platform thread named "plain" (one that owns no ring); its result. */
+  static <T> T onAPlainThread(java.util.concurrent.Callable<T> body) throws Exception {
+    CompletableFuture<T> done = new CompletableFuture<>();
     Thread.ofPlatform().name("plain").start(() -> {
       try {
-        done.complete(readHere(ch, b, position));
+        done.complete(body.call());
       } catch (Throwable t) {
         done.completeExceptionally(t);
       }
@@ -203,6 +209,13 @@ class InlineReadsTest extends UringEngineTest {
     }
   }
 
+  /** Writes {@code content} to a file and drops the file's second half from the page cache. */
+  private Path withSecondHalfEvicted(byte[] content) throws Throwable {
+    Path p = Files.write(dir.resolve("f"), content);
+    evict(p, content.length / 2, content.length / 2);
+    return p;
+  }
+
   /**
    * The first half is cached, the second not: the read is whole, not a short one. (The first try reads
    * the first half and starts the IO of the second; whether the try that follows finds it done, or the
@@ -211,9 +224,8 @@ class InlineReadsTest extends UringEngineTest {
   @Test
   void aReadWhoseLaterBytesAreNotCached_isWhole() throws Throwable {
     byte[] content = numbered(512 * 1024);
-    Path p = Files.write(dir.resolve("f"), content);
+    Path p = withSecondHalfEvicted(content);
     try (EngineChannel ch = open(p, READ)) {
-      evict(p, 256 * 1024, 256 * 1024);
       assertThat(cachedPages(p, 0, 256 * 1024)).isEqualTo(64);
       ByteBuffer heap = ByteBuffer.allocate(content.length);
       Completed c = readOnAPlainThread(ch, heap, 0);
@@ -267,20 +279,34 @@ class InlineReadsTest extends UringEngineTest {
     }
   }
 
+  /** What a loop of reads saw: its failure, and the stack depths of its completions on its thread. */
+  record Loop(Throwable failure, java.util.Set<Integer> depthsOnStarter, int onStarter) {
+    /**
+     * How much deeper the deepest completion ran than the shallowest: 1 on the trampoline (the first
+     * read completes inside the call, the queued ones one frame deeper, in its loop).
+     */
+    int depthSpread() {
+      return java.util.Collections.max(depthsOnStarter) - java.util.Collections.min(depthsOnStarter);
+    }
+  }
+
   /**
-   * A loop of reads, each started from the completion of the one before, all cached: completions that
-   * nest on one stack are bounded, so the loop ends (on a small stack) however long it is.
+   * Runs a loop of {@code reads} cached reads, each started from the completion of the one before, on a
+   * thread that {@code starter} makes, and waits for its end.
    */
-  @Test
-  void aLongReadLoopDrivenFromCompletions_doesNotOverflowTheStack() throws Exception {
-    int reads = 100_000;
+  Loop readLoop(Thread.Builder starter, int reads) throws Exception {
     Path p = blocks(16);
     try (EngineChannel ch = open(p, READ)) {
       CountDownLatch done = new CountDownLatch(1);
       AtomicReference<Throwable> failure = new AtomicReference<>();
+      java.util.Set<Integer> depths = java.util.concurrent.ConcurrentHashMap.newKeySet();
       AtomicInteger onStarter = new AtomicInteger();
       ByteBuffer b = ByteBuffer.allocateDirect(4096);
-      Thread starter = new Thread(null, () -> new Object() {
+      Thread[] thread = new Thread[1];
+      thread[0] = starter.uncaughtExceptionHandler((t, e) -> {
+        failure.compareAndSet(null, e);
+        done.countDown();
+      }).unstarted(() -> new Object() {
         int left = reads;
 
         void next() {
@@ -288,8 +314,9 @@ class InlineReadsTest extends UringEngineTest {
           ch.read(b, 4096L * (left % 16), new IoCompletion() {
             @Override
             public void completed(int bytes) {
-              if (Thread.currentThread().getName().equals("starter")) {
+              if (Thread.currentThread() == thread[0]) {
                 onStarter.incrementAndGet();
+                depths.add(StackWalker.getInstance().walk(frames -> (int) frames.count()));
               }
               if (bytes != 4096 || b.get(0) != (byte) (left % 16)) {
                 failure.compareAndSet(null, new AssertionError(left + ": " + bytes));
@@ -308,16 +335,136 @@ class InlineReadsTest extends UringEngineTest {
             }
           });
         }
-      }.next(), "starter", 256 * 1024);
-      starter.setUncaughtExceptionHandler((t, e) -> {
-        failure.compareAndSet(null, e);
-        done.countDown();
-      });
-      starter.start();
+      }.next());
+      thread[0].start();
       assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(failure.get()).isNull();
-      // The first reads completed inline on the starting thread, up to the bound.
-      assertThat(onStarter.get()).isEqualTo(InlineReads.MAX_DEPTH);
+      return new Loop(failure.get(), depths, onStarter.get());
+    }
+  }
+
+  /**
+   * A long loop of cached reads, each started from the completion of the one before, on a small stack:
+   * its reads on the starting thread are queued and made one after another (the trampoline), so the
+   * stack does not deepen from one completion to the next; past the run's bound the loop goes on on a
+   * ring.
+   */
+  @Test
+  void aLongReadLoopDrivenFromCompletions_neverDeepensTheStack() throws Exception {
+    Loop loop = readLoop(Thread.ofPlatform().name("starter").stackSize(256 * 1024), 100_000);
+    assertThat(loop.failure()).isNull();
+    assertThat(loop.onStarter()).isEqualTo(InlineReads.MAX_RUN);
+    assertThat(loop.depthSpread()).as("stack depths of the completions").isEqualTo(1);
+  }
+
+  /** The same on a virtual thread: its queue is its own, and its reads are made on it. */
+  @Test
+  void aReadLoopOnAVirtualThread_runsOnItsTrampolineToo() throws Exception {
+    Loop loop = readLoop(Thread.ofVirtual().name("virtual-starter"), 10_000);
+    assertThat(loop.failure()).isNull();
+    assertThat(loop.onStarter()).isEqualTo(InlineReads.MAX_RUN);
+    assertThat(loop.depthSpread()).isEqualTo(1);
+  }
+
+  /** A completion that logs {@code name:<first byte read>} (or its failure), then runs {@code then}. */
+  private static IoCompletion logging(List<String> log, String name, ByteBuffer b, Runnable then) {
+    return new IoCompletion() {
+      @Override
+      public void completed(int bytes) {
+        log.add(name + ":" + b.get(0));
+        then.run();
+      }
+
+      @Override
+      public void failed(Throwable error) {
+        log.add(name + " failed: " + error);
+      }
+    };
+  }
+
+  private static ByteBuffer block() {
+    return ByteBuffer.allocateDirect(4096);
+  }
+
+  /**
+   * Reads asked for inside a completion, of two channels, are made on the same thread after it
+   * returns, in the order asked for; a read asked for by one of them comes after those queued before.
+   */
+  @Test
+  void readsAskedForInsideACompletion_completeAfterIt_inTheOrderAskedFor() throws Exception {
+    Path p = blocks(8);
+    Path q = Files.copy(p, dir.resolve("copy"));
+    try (EngineChannel ch = open(p, READ); EngineChannel other = open(q, READ)) {
+      List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
+      ByteBuffer outer = block();
+      ByteBuffer a = block();
+      ByteBuffer a2 = block();
+      ByteBuffer bb = block();
+      ByteBuffer c = block();
+      onAPlainThread(() -> {
+        ch.read(outer, 0, logging(log, "outer", outer, () -> {
+          ch.read(a, 4096, logging(log, "A", a,
+              () -> other.read(a2, 2 * 4096, logging(log, "A2", a2, () -> {}))));
+          other.read(bb, 3 * 4096, logging(log, "B", bb, () -> {}));
+          ch.read(c, 4 * 4096, logging(log, "C", c, () -> {}));
+          log.add("outer returns");
+        }));
+        log.add("read returned on " + Thread.currentThread().getName());
+        return null;
+      });
+      assertThat(log).containsExactly(
+          "outer:0", "outer returns", "A:1", "B:3", "C:4", "A2:2", "read returned on plain");
+    }
+  }
+
+  /**
+   * Completions that throw lose none of the reads queued on their thread: each exception goes to the
+   * thread's handler, in order, and every queued read is still made; the caller of read sees none.
+   */
+  @Test
+  void aCompletionThatThrows_losesNoneOfTheReadsQueuedOnItsThread() throws Exception {
+    try (EngineChannel ch = open(blocks(4), READ)) {
+      List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
+      ByteBuffer outer = block();
+      ByteBuffer a = block();
+      ByteBuffer bb = block();
+      onAPlainThread(() -> {
+        List<String> handled = new java.util.ArrayList<>();
+        Thread.currentThread().setUncaughtExceptionHandler((t, e) -> handled.add(e.getMessage()));
+        ch.read(outer, 0, logging(log, "outer", outer, () -> {
+          ch.read(a, 4096, logging(log, "A", a, () -> {
+            throw new IllegalStateException("A's bug");
+          }));
+          ch.read(bb, 2 * 4096, logging(log, "B", bb, () -> {}));
+          throw new IllegalStateException("outer's bug");
+        }));
+        log.add("read returned, handled " + handled);
+        return null;
+      });
+      assertThat(log).containsExactly(
+          "outer:0", "A:1", "B:2", "read returned, handled [outer's bug, A's bug]");
+    }
+  }
+
+  /** A queued read whose bytes the page cache does not hold goes to a ring, and completes there. */
+  @Test
+  void aQueuedReadOfBytesNotCached_goesToARing() throws Throwable {
+    byte[] content = numbered(128 * 1024);
+    try (EngineChannel ch = open(withSecondHalfEvicted(content), READ)) {
+      ByteBuffer first = block();
+      ByteBuffer b = ByteBuffer.allocateDirect(64 * 1024);
+      List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
+      CompletableFuture<Thread> queuedOn = new CompletableFuture<>();
+      onAPlainThread(() -> {
+        ch.read(first, 0, logging(log, "first", first, () -> ch.read(b, 64 * 1024,
+            logging(log, "queued", b, () -> queuedOn.complete(Thread.currentThread())))));
+        return null;
+      });
+      Thread t = queuedOn.get(10, TimeUnit.SECONDS);
+      assertThat(isRingThread(t)).as(t.getName()).isTrue();
+      assertThat(log).containsExactly("first:" + content[0], "queued:" + content[64 * 1024]);
+      byte[] got = new byte[64 * 1024];
+      b.flip().get(got);
+      assertThat(got).isEqualTo(java.util.Arrays.copyOfRange(content, 64 * 1024, 128 * 1024));
     }
   }
 
@@ -359,9 +506,12 @@ class InlineReadsTest extends UringEngineTest {
           });
         }
       }.next();
-      while (reads.get() < 10 * InlineReads.MAX_DEPTH) { // the loop has moved to the ring's thread
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (reads.get() < 10 * InlineReads.MAX_RUN && System.nanoTime() < deadline) {
         Thread.onSpinWait();
       }
+      assertThat(reads.get()).as("the loop has moved to the ring's thread and goes on there")
+          .isGreaterThanOrEqualTo(10 * InlineReads.MAX_RUN);
       CompletableFuture<Integer> written = new CompletableFuture<>();
       other.write(ByteBuffer.wrap(new byte[] {1}), 0, RingCallsTest.completion(written));
       assertThat(written.get(10, TimeUnit.SECONDS)).isEqualTo(1);

@@ -38,7 +38,7 @@ class RingCallsTest {
   static int transfer(RingLoop loop, boolean write, int fd, ByteBuffer b, long position)
       throws Exception {
     CompletableFuture<Integer> done = new CompletableFuture<>();
-    loop.submit(new Transfer(write, fd, b, position, completion(done), false));
+    loop.submit(new Transfer(write, fd, b, position, completion(done), null));
     return done.get(10, TimeUnit.SECONDS);
   }
 
@@ -217,7 +217,7 @@ class RingCallsTest {
       public void failed(Throwable error) {
         refused.complete(error);
       }
-    }, false));
+    }, null));
     assertThat(refused.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("io_uring thread");
     RingCalls.close(loop, fd);

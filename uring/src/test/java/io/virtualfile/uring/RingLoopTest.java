@@ -55,7 +55,7 @@ class RingLoopTest {
     CompletableFuture<Integer> done = new CompletableFuture<>();
     Thread other = Thread.ofPlatform().start(
         () -> loop.submit(
-            new Transfer(false, fd, ByteBuffer.allocate(8), 0, completion(done), false)));
+            new Transfer(false, fd, ByteBuffer.allocate(8), 0, completion(done), null)));
     assertThat(done.get(10, TimeUnit.SECONDS)).isEqualTo(8);
     other.join();
   }
@@ -71,7 +71,7 @@ class RingLoopTest {
       ByteBuffer b = i % 2 == 0 ? ByteBuffer.allocate(64) : ByteBuffer.allocateDirect(64);
       done.add(f);
       buffers.add(b);
-      loop.submit(new Transfer(false, fd, b, offset(i), completion(f), false));
+      loop.submit(new Transfer(false, fd, b, offset(i), completion(f), null));
     }
     for (int i = 0; i < n; i++) {
       assertThat(done.get(i).get(10, TimeUnit.SECONDS)).isEqualTo(64);
@@ -108,7 +108,7 @@ class RingLoopTest {
           long pos = r.nextInt(data.length - len);
           ByteBuffer b = r.nextBoolean() ? ByteBuffer.allocate(len) : ByteBuffer.allocateDirect(len);
           CompletableFuture<Integer> f = new CompletableFuture<>();
-          loop.submit(new Transfer(false, fd, b, pos, counting(f, completions), false));
+          loop.submit(new Transfer(false, fd, b, pos, counting(f, completions), null));
           try {
             assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo(len);
             assertContent(b.flip(), pos);
@@ -157,7 +157,7 @@ class RingLoopTest {
       CompletableFuture<Integer> f = new CompletableFuture<>();
       done.add(f);
       loop.submit(new Transfer(false, fd, ByteBuffer.allocate(4096), offset(i),
-          counting(f, completions), false));
+          counting(f, completions), null));
       if (i == n / 2) {
         RingCalls.close(loop, fd); // later reads fail with EBADF, or are rejected
         loop.shutdown();
@@ -179,7 +179,7 @@ class RingLoopTest {
     RingCalls.close(loop, fd);
     loop.shutdown();
     CompletableFuture<Integer> f = new CompletableFuture<>();
-    loop.submit(new Transfer(false, fd, ByteBuffer.allocate(8), 0, completion(f), false));
+    loop.submit(new Transfer(false, fd, ByteBuffer.allocate(8), 0, completion(f), null));
     assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).cause()
         .isInstanceOf(RejectedExecutionException.class);
   }
