@@ -7,6 +7,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.virtualfile.reactive.AsyncFileIo;
 import io.virtualfile.reactive.spi.EngineSettings;
 import io.virtualfile.reactive.spi.WriteThenForce;
 import java.lang.foreign.Arena;
@@ -16,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import reactor.core.Disposable;
 
 /**
  * A write and an fsync as two linked requests ({@link WriteThenFsync}): on the kernel's rings, and the
@@ -161,6 +164,47 @@ class WriteThenFsyncTest {
       assertThat(outcome(8, -5, fsyncFirst)).startsWith("force-failed: ").contains("EIO");
       assertThat(outcome(8, canceled, fsyncFirst)).as("an fsync that may not have run is no success")
           .startsWith("force-failed: ").contains("ECANCELED");
+    }
+  }
+
+  /** Descriptors of this process open on files in {@code dir} (deleted or not). */
+  static long descriptorsIn(Path dir) throws Exception {
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(fd -> {
+        try {
+          return Files.readSymbolicLink(fd).toString().startsWith(dir + "/");
+        } catch (Exception gone) { // closed meanwhile, or the listing's own descriptor
+          return false;
+        }
+      }).count();
+    }
+  }
+
+  static List<String> entries(Path dir) throws Exception {
+    try (var s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void overwritesCancelledAtAnyMoment_onIoUring_leaveNoTempAndNoDescriptor() throws Exception {
+    Path f = Files.writeString(dir.resolve("meta"), "old");
+    ByteBuffer content = ByteBuffer.allocate(4 << 20); // long enough to cancel inside the linked request
+    try (AsyncFileIo io = AsyncFileIo.builder().engine(AsyncFileIo.Engine.IO_URING).build()) {
+      for (int i = 0; i < 20; i++) {
+        Disposable d = io.overwrite(f, content).subscribe(null, e -> {});
+        long until = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(250L * i);
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait();
+        }
+        d.dispose();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((entries(dir).size() > 1 || descriptorsIn(dir) > 0) && System.nanoTime() < deadline) {
+          Thread.sleep(1);
+        }
+        assertThat(entries(dir)).as("no temp left").containsExactly("meta");
+        assertThat(descriptorsIn(dir)).as("no descriptor left").isZero();
+      }
     }
   }
 }
