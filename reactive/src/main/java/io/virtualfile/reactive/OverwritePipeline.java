@@ -25,12 +25,14 @@ import reactor.util.context.Context;
  * engine's step scheduler (its IO threads by default, so that consecutive stages run on one thread with
  * no hand-off), the write on the IO threads, the rename and the directory fsync through a {@link
  * DirectorySyncer}, which shares directory fsyncs between concurrent overwrites in one directory.
+ * Where the engine runs a write and an fsync as one request ({@link AsyncTempFile#writesThenSyncs}), the
+ * write stage ends with the temp file's fsync, and the {@code SYNC_TEMP} stage has nothing left to do.
  * Cancellation is checked between stages.
  *
  * <h2>Cancellation</h2>
  * The pipeline runs detached from its subscriber. Cancelling (or a {@code timeout}) before the {@code
  * RENAME} step starts stops it at the next step boundary (a write in progress stops after its current
- * buffer), then closes and removes the temp file; the final file is untouched. Cancelling once that step
+ * buffer; a last write that runs with the fsync, after both), then closes and removes the temp file; the final file is untouched. Cancelling once that step
  * has started (the rename may still wait for the directory's earlier renames) changes nothing: the
  * rename and the directory fsync still run to the end, in the background, so that durability is never
  * abandoned halfway; an error goes to {@code Hooks.onErrorDropped}.
