@@ -110,6 +110,50 @@ class WriteThenFsyncTest {
   }
 
   @Test
+  void moreChainsThanTheRingHasSqesOrSlots_allRunWhole() throws Exception {
+    // 400 chains are 800 SQEs: more than the SQ (256) and the completion slots (511) of the one ring.
+    // Started on the ring's thread (from a completion), they are all queued for its next turn, so chains
+    // wait for SQ space and for slots, and must never be split across submissions.
+    Path shm = Path.of("/dev/shm");
+    Path p = Files.createTempFile(Files.isWritable(shm) ? shm : dir, "chains", ""); // fsync is cheap there
+    int chains = 400;
+    try (UringChannel ch = (UringChannel) engine.open(p, Set.of(WRITE))) {
+      List<CompletableFuture<String>> outcomes = new java.util.ArrayList<>();
+      for (int i = 0; i < chains; i++) {
+        outcomes.add(new CompletableFuture<>());
+      }
+      CompletableFuture<Integer> single = new CompletableFuture<>();
+      ch.write(ByteBuffer.allocate(0), 0, new io.virtualfile.reactive.spi.IoCompletion() {
+        @Override
+        public void completed(int bytes) { // on the ring's thread
+          // One single request first, so that a chain meets an SQ with one SQE free.
+          ch.write(ByteBuffer.wrap(new byte[] {-1}), chains, RingCallsTest.completion(single));
+          for (int i = 0; i < chains; i++) {
+            ch.writeThenForce(ByteBuffer.wrap(new byte[] {(byte) i}), i, true,
+                recording(outcomes.get(i)));
+          }
+        }
+
+        @Override
+        public void failed(Throwable error) {
+          outcomes.forEach(o -> o.completeExceptionally(error));
+        }
+      });
+      for (CompletableFuture<String> o : outcomes) {
+        assertThat(o.get(30, TimeUnit.SECONDS)).isEqualTo("forced 1");
+      }
+      assertThat(single.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+      byte[] got = Files.readAllBytes(p);
+      assertThat(got).hasSize(chains + 1);
+      for (int i = 0; i < chains; i++) {
+        assertThat(got[i]).isEqualTo((byte) i);
+      }
+    } finally {
+      Files.deleteIfExists(p);
+    }
+  }
+
+  @Test
   void theWriteSqe_isLinkedToTheFsyncSqe_ofTheSameDescriptor() {
     ByteBuffer src = ByteBuffer.allocateDirect(8);
     WriteThenFsync op = new WriteThenFsync(7, src, 0, false, recording(new CompletableFuture<>()));
