@@ -32,10 +32,11 @@ import reactor.util.context.Context;
  * <h2>Cancellation</h2>
  * The pipeline runs detached from its subscriber. Cancelling (or a {@code timeout}) before the {@code
  * RENAME} step starts stops it at the next step boundary (a write in progress stops after its current
- * buffer; a last write that runs with the fsync, after both), then closes and removes the temp file; the final file is untouched. Cancelling once that step
- * has started (the rename may still wait for the directory's earlier renames) changes nothing: the
- * rename and the directory fsync still run to the end, in the background, so that durability is never
- * abandoned halfway; an error goes to {@code Hooks.onErrorDropped}.
+ * buffer; a last write that runs with the fsync, after both), then closes and removes the temp file; the
+ * final file is untouched. Cancelling once that step has started (the rename may still wait for the
+ * directory's earlier renames) changes nothing: the rename and the directory fsync still run to the end,
+ * in the background, so that durability is never abandoned halfway; an error goes to {@code
+ * Hooks.onErrorDropped}.
  *
  * <h2>Context</h2>
  * The detached pipeline, and the cleanup after a cancel, run with the subscriber's {@link Context}: the
@@ -129,7 +130,8 @@ final class OverwritePipeline {
                 @Override
                 public Mono<Void> blocking(Step step, OverwriteProtocol.StepAction action) {
                   if (step == Step.SYNC_TEMP) { // done already if the write ran with the fsync
-                    return gated(step, Mono.defer(() -> synced ? Mono.empty() : Run.this.blocking(action::run)));
+                    return gated(step, Mono.defer(
+                        () -> synced ? Mono.empty() : Run.this.blocking(action::run)));
                   }
                   return step(step, () -> {
                     if (protocol == null) { // the first stage validates, on the worker
@@ -214,7 +216,9 @@ final class OverwritePipeline {
               heldBack = next;
               next = previous;
             }
-            return next == null ? Mono.<Void>empty() : temp.write(next, position.getAndAdd(next.remaining()));
+            return next == null
+                ? Mono.<Void>empty()
+                : temp.write(next, position.getAndAdd(next.remaining()));
           }, 0)
           .takeUntilOther(cancelSignal.asMono())
           .then(Mono.defer(() -> {
