@@ -53,7 +53,8 @@ public class ConcurrentOverwriteBenchmark {
       temps[i] = scratch.dir.resolve("f" + i + ".tmp");
     }
     content = ByteBuffer.allocate(size);
-    engine = AsyncFileIo.builder().build();
+    engine = AsyncFileIo.builder()
+        .engine(AsyncFileIo.Engine.valueOf(System.getProperty("engine", "AUTO"))).build();
     threads = Executors.newFixedThreadPool(WRITERS);
   }
 

@@ -38,7 +38,8 @@ public class OverwriteBenchmark {
     target = scratch.file("target", size);
     tmp = scratch.dir.resolve("target.tmp");
     content = ByteBuffer.wrap(Files.readAllBytes(target));
-    engine = AsyncFileIo.builder().build();
+    engine = AsyncFileIo.builder()
+        .engine(AsyncFileIo.Engine.valueOf(System.getProperty("engine", "AUTO"))).build();
   }
 
   @TearDown(Level.Trial)

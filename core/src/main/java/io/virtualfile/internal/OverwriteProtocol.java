@@ -20,7 +20,8 @@ import java.util.function.Supplier;
  * The crash-safe overwrite, once: its validation, its steps in order ({@link #describe}), and what a
  * failure at each step means. Every engine runs the same description: the blocking overwrite ({@link
  * #run(ByteBuffer)}) runs each stage as it is described; the reactive pipeline makes each stage a Mono,
- * writes the temp file itself, and reports a write failure through {@link #failed(Step, Throwable)}.
+ * writes the temp file itself (with its fsync, where the engine runs the two as one request), and reports
+ * a write or fsync failure through {@link #failed(Step, Throwable)}.
  *
  * <h2>Steps</h2>
  * remove stale temp (an explicit temp path only: a derived name is new, and {@code CREATE_NEW} would
@@ -42,7 +43,9 @@ import java.util.function.Supplier;
  * duration and outcome when it ends ({@link #stepStarted} and {@link #stepDone} for a step that an
  * engine runs itself, such as the reactive write); the directory fsync after it is a {@code
  * DIRECTORY_FSYNC} operation of {@link #syncDirectory}, and {@link #finish(Throwable)} reports the whole
- * overwrite. The listener is read once, by {@link #prepare}.
+ * overwrite. The listener is read once, by {@link #prepare}. An engine that runs the last write and the
+ * temp file's fsync as one request reports {@code WRITE} when that request ends, then {@code SYNC_TEMP}
+ * with no time of its own (its time is in the write's).
  *
  * <p>Not thread-safe: one overwrite, one step at a time.
  *

@@ -1,10 +1,13 @@
 package io.virtualfile.reactive;
 
+import io.virtualfile.CrashSafeOverwriteException.Step;
 import io.virtualfile.internal.FileOps;
 import io.virtualfile.internal.JdkFileOps;
+import io.virtualfile.internal.StepFailure;
 import io.virtualfile.reactive.spi.EngineChannel;
 import io.virtualfile.reactive.spi.IoCompletion;
 import io.virtualfile.reactive.spi.IoEngine;
+import io.virtualfile.reactive.spi.WriteThenForce;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -56,6 +59,43 @@ final class EngineTempFile implements AsyncTempFile {
           }
         }))
         .flatMap(n -> write(src, position + n));
+  }
+
+  @Override
+  public boolean writesThenSyncs() {
+    return channel instanceof WriteThenForce;
+  }
+
+  /**
+   * The write and the fsync as one request of the engine ({@link WriteThenForce}); after a short write,
+   * the rest is written the same way, so that the fsync still follows the last byte.
+   */
+  @Override
+  public Mono<Void> writeThenSync(ByteBuffer src, long position) {
+    WriteThenForce linked = (WriteThenForce) channel;
+    return Mono.<Integer>create(sink -> linked.writeThenForce(src, position, true,
+            new WriteThenForce.Completion() {
+              @Override
+              public void forced(int bytes) {
+                sink.success();
+              }
+
+              @Override
+              public void partlyWritten(int bytes) {
+                sink.success(bytes);
+              }
+
+              @Override
+              public void writeFailed(Throwable error) {
+                sink.error(new StepFailure(Step.WRITE, refusal.apply(error)));
+              }
+
+              @Override
+              public void forceFailed(Throwable error) {
+                sink.error(new StepFailure(Step.SYNC_TEMP, error));
+              }
+            }))
+        .flatMap(n -> writeThenSync(src, position + n));
   }
 
   /**

@@ -25,15 +25,18 @@ import reactor.util.context.Context;
  * engine's step scheduler (its IO threads by default, so that consecutive stages run on one thread with
  * no hand-off), the write on the IO threads, the rename and the directory fsync through a {@link
  * DirectorySyncer}, which shares directory fsyncs between concurrent overwrites in one directory.
+ * Where the engine runs a write and an fsync as one request ({@link AsyncTempFile#writesThenSyncs}), the
+ * write stage ends with the temp file's fsync, and the {@code SYNC_TEMP} stage has nothing left to do.
  * Cancellation is checked between stages.
  *
  * <h2>Cancellation</h2>
  * The pipeline runs detached from its subscriber. Cancelling (or a {@code timeout}) before the {@code
  * RENAME} step starts stops it at the next step boundary (a write in progress stops after its current
- * buffer), then closes and removes the temp file; the final file is untouched. Cancelling once that step
- * has started (the rename may still wait for the directory's earlier renames) changes nothing: the
- * rename and the directory fsync still run to the end, in the background, so that durability is never
- * abandoned halfway; an error goes to {@code Hooks.onErrorDropped}.
+ * buffer; a last write that runs with the fsync, after both), then closes and removes the temp file; the
+ * final file is untouched. Cancelling once that step has started (the rename may still wait for the
+ * directory's earlier renames) changes nothing: the rename and the directory fsync still run to the end,
+ * in the background, so that durability is never abandoned halfway; an error goes to {@code
+ * Hooks.onErrorDropped}.
  *
  * <h2>Context</h2>
  * The detached pipeline, and the cleanup after a cancel, run with the subscriber's {@link Context}: the
@@ -105,6 +108,12 @@ final class OverwritePipeline {
     private volatile boolean cancelled;
     private OverwriteProtocol<? extends AsyncTempFile> protocol;
 
+    /** The content's last buffer so far, held back to be written with the fsync (see {@link #write}). */
+    private ByteBuffer heldBack;
+
+    /** The write ran with the fsync: the step {@code SYNC_TEMP} is done. */
+    private boolean synced;
+
     Run(Path finalPath, Path tmpPath, Publisher<ByteBuffer> content) {
       this.finalPath = finalPath;
       this.tmpPath = tmpPath;
@@ -120,6 +129,10 @@ final class OverwritePipeline {
           OverwriteProtocol.describe(new OverwriteProtocol.Stages<Mono<Void>>() {
                 @Override
                 public Mono<Void> blocking(Step step, OverwriteProtocol.StepAction action) {
+                  if (step == Step.SYNC_TEMP) { // done already if the write ran with the fsync
+                    return gated(step, Mono.defer(
+                        () -> synced ? Mono.empty() : Run.this.blocking(action::run)));
+                  }
                   return step(step, () -> {
                     if (protocol == null) { // the first stage validates, on the worker
                       protocol = OverwriteProtocol.prepare(ops, temps, finalPath, tmpPath, events);
@@ -181,22 +194,58 @@ final class OverwritePipeline {
           .then(Mono.defer(() -> cancelled ? Mono.error(new Cancelled()) : action));
     }
 
+    /**
+     * The step {@code WRITE}. Where the temp file offers it ({@link AsyncTempFile#writesThenSyncs}), the
+     * step {@code SYNC_TEMP} goes with it: each buffer is held back until the next one comes, and the
+     * last is written together with the fsync, as one request of the engine. That request is never
+     * abandoned halfway: a cancel stops the run at the next step boundary, once the engine is done with
+     * the temp file's descriptor, which the cleanup then closes.
+     */
     private Mono<Void> write() {
       protocol.stepStarted(Step.WRITE);
+      AsyncTempFile temp = protocol.temp();
+      boolean withSync = temp.writesThenSyncs();
       AtomicLong position = new AtomicLong();
       return Flux.from(content)
           // A duplicate: the content's buffers are not consumed, so a re-subscription (a retry after
           // a timeout, say) writes them whole again instead of installing an empty file.
-          .concatMap(buf -> protocol.temp().write(buf.duplicate(), position.getAndAdd(buf.remaining())), 0)
-          .takeUntilOther(cancelSignal.asMono())
-          .then(Mono.<Void>fromRunnable(() -> {
-            if (!cancelled) { // else the write stopped early, and the run is abandoned
-              protocol.stepDone(Step.WRITE, position.get());
+          .concatMap(buf -> {
+            ByteBuffer next = buf.duplicate();
+            if (withSync) {
+              ByteBuffer previous = heldBack;
+              heldBack = next;
+              next = previous;
             }
+            return next == null
+                ? Mono.<Void>empty()
+                : temp.write(next, position.getAndAdd(next.remaining()));
+          }, 0)
+          .takeUntilOther(cancelSignal.asMono())
+          .then(Mono.defer(() -> {
+            if (cancelled) {
+              return Mono.empty(); // the write stopped early, and the run is abandoned
+            }
+            ByteBuffer last = heldBack;
+            if (last == null) {
+              protocol.stepDone(Step.WRITE, position.get());
+              return Mono.empty();
+            }
+            return temp.writeThenSync(last, position.getAndAdd(last.remaining()))
+                .then(Mono.<Void>fromRunnable(() -> {
+                  protocol.stepDone(Step.WRITE, position.get());
+                  protocol.stepStarted(Step.SYNC_TEMP); // its time went into WRITE's
+                  protocol.stepDone(Step.SYNC_TEMP, 0);
+                  synced = true;
+                }));
           }))
           .onErrorResume(e -> blocking(() -> {
-            throw protocol.failed(Step.WRITE, e); // closes and removes the temp: blocking
-          }));
+            if (e instanceof StepFailure f && f.step() == Step.SYNC_TEMP) {
+              protocol.stepDone(Step.WRITE, position.get());
+              protocol.stepStarted(Step.SYNC_TEMP);
+              throw protocol.failed(Step.SYNC_TEMP, f.getCause());
+            }
+            throw protocol.failed(Step.WRITE, e instanceof StepFailure f ? f.getCause() : e);
+          })); // failed() closes and removes the temp: blocking
     }
 
     /** Cleans up after a cancel before the rename, in the background; errors are dropped to hooks. */

@@ -22,6 +22,13 @@ abstract class Op {
   static final int FSYNC_DATASYNC = 1;
 
   /**
+   * sqe->flags: the next SQE of the submission starts only once this one has completed in full; if this
+   * one fails (for a read or write: transfers fewer bytes than asked), the next completes with {@code
+   * -ECANCELED} without running.
+   */
+  static final byte IOSQE_IO_LINK = 1 << 2;
+
+  /**
    * Fills {@code sqe} (zeroed, its user_data set). On the loop's thread; must not throw. What the SQE
    * points at must stay valid until {@link #complete}.
    */
@@ -29,6 +36,16 @@ abstract class Op {
 
   /** The CQE arrived: {@code res} is the result or {@code -errno}. On the loop's thread. */
   abstract void complete(int res, RingLoop loop);
+
+  /**
+   * The request linked after this one ({@link #IOSQE_IO_LINK}, which {@link #prepare} sets), or null.
+   * The loop prepares it into the next SQE of the same submission, with a completion slot of its own, so
+   * nothing can come between them; it is never queued or rejected on its own: if the loop cannot submit
+   * the chain, it rejects the first request only.
+   */
+  Op linked() {
+    return null;
+  }
 
   /**
    * Completes this request without the ring if it can, and says whether it did: called on the loop's

@@ -215,7 +215,12 @@ final class Ring implements AutoCloseable {
 
   /** Whether every SQE is handed out and not yet taken by the kernel. */
   boolean sqFull() {
-    return sqTail - (int) INT.getAcquire(sqRing, sqHeadOff) >= sqEntries;
+    return sqFree() == 0;
+  }
+
+  /** SQEs that {@link #nextSqe} can still hand out before a submit. */
+  int sqFree() {
+    return sqEntries - (sqTail - (int) INT.getAcquire(sqRing, sqHeadOff));
   }
 
   /**

@@ -93,6 +93,8 @@ final class RingLoop implements Runnable {
   private int[] freeSlots;
   private int freeTop;
   private int inFlight;
+  /** The next queued request is a chain that needs more free slots than there are. */
+  private boolean waitsForSlots;
   /** Guards {@link #eventFd} between other threads' signals and the loop's close. */
   private final Object eventFdLock = new Object();
   /** The wake-up eventfd; -1 before it is made and after it is closed. Written under the lock. */
@@ -263,7 +265,7 @@ final class RingLoop implements Runnable {
       if (runState != RUNNING && inFlight == 0 && local.isEmpty() && remote.isEmpty()) {
         return drainWake();
       }
-      boolean wait = local.isEmpty() && freeTop > 0 ? idle() : freeTop == 0;
+      boolean wait = local.isEmpty() && freeTop > 0 ? idle() : freeTop == 0 || waitsForSlots;
       int r = ring.submit(wait);
       sleeping = false;
       if (r < 0 && r != -Native.EAGAIN && r != -Native.EBUSY) {
@@ -287,10 +289,12 @@ final class RingLoop implements Runnable {
 
   /**
    * Turns queued requests into SQEs while slots are free; submits early when the SQ fills up. Up to
-   * {@link #INLINE_PER_TURN} of them may complete without the ring instead.
+   * {@link #INLINE_PER_TURN} of them may complete without the ring instead. A chain of linked requests
+   * ({@link Op#linked}) goes into consecutive SQEs of one submission, or waits whole.
    */
   private void fill() {
     int inline = INLINE_PER_TURN;
+    waitsForSlots = false;
     while (freeTop > 0) {
       Op op = local.poll();
       if (op == null && (op = remote.poll()) == null) {
@@ -304,27 +308,79 @@ final class RingLoop implements Runnable {
         inline--;
         continue;
       }
-      if (ring.sqFull()) { // hand the SQEs to the kernel, then go on (reaping only frees slots)
+      int length = chainLength(op);
+      if (freeTop < length) { // a chain waits until completions free enough slots
+        local.addFirst(op);
+        waitsForSlots = true;
+        return;
+      }
+      if (ring.sqFree() < length) { // hand the SQEs to the kernel, then go on (reaping only frees slots)
         ring.submit(false);
         reap();
-        if (ring.sqFull()) {
+        if (ring.sqFree() < length) {
           local.addFirst(op);
           return;
         }
       }
-      int slot = freeSlots[--freeTop];
-      MemorySegment sqe = ring.nextSqe(slot);
-      slots[slot] = op;
-      inFlight++;
-      try {
-        op.prepare(sqe, this);
-      } catch (Throwable t) { // a bug: the SQE stays a NOP whose completion is ignored
-        sqe.fill((byte) 0);
-        sqe.set(java.lang.foreign.ValueLayout.JAVA_LONG, Ring.SQE_USER_DATA, IGNORED);
-        release(slot);
-        op.reject(t);
+      if (length == 1) {
+        prepare(op);
+      } else {
+        prepareChain(op, length);
       }
     }
+  }
+
+  private static int chainLength(Op op) {
+    int length = 1;
+    for (Op next = op.linked(); next != null; next = next.linked()) {
+      length++;
+    }
+    return length;
+  }
+
+  private void prepare(Op op) {
+    int slot = freeSlots[--freeTop];
+    MemorySegment sqe = ring.nextSqe(slot);
+    slots[slot] = op;
+    inFlight++;
+    try {
+      op.prepare(sqe, this);
+    } catch (Throwable t) { // a bug: the SQE stays a NOP whose completion is ignored
+      ignore(sqe, slot);
+      op.reject(t);
+    }
+  }
+
+  /**
+   * Prepares {@code op} and the requests linked after it into consecutive SQEs, each with a slot. If one
+   * of them throws (a bug), none of the chain runs: each SQE taken becomes a NOP whose completion is
+   * ignored (unlinked), and the chain is rejected through its first request.
+   */
+  private void prepareChain(Op op, int length) {
+    MemorySegment[] sqes = new MemorySegment[length];
+    int[] taken = new int[length];
+    int i = 0;
+    try {
+      for (Op o = op; o != null; o = o.linked(), i++) {
+        taken[i] = freeSlots[--freeTop];
+        sqes[i] = ring.nextSqe(taken[i]);
+        slots[taken[i]] = o;
+        inFlight++;
+        o.prepare(sqes[i], this);
+      }
+    } catch (Throwable t) {
+      for (int j = 0; j <= i; j++) {
+        ignore(sqes[j], taken[j]);
+      }
+      op.reject(t);
+    }
+  }
+
+  /** Makes a taken SQE a NOP whose completion is dropped, and frees its slot. */
+  private void ignore(MemorySegment sqe, int slot) {
+    sqe.fill((byte) 0);
+    sqe.set(java.lang.foreign.ValueLayout.JAVA_LONG, Ring.SQE_USER_DATA, IGNORED);
+    release(slot);
   }
 
   private Op release(int slot) {

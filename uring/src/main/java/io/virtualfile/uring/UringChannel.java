@@ -2,6 +2,7 @@ package io.virtualfile.uring;
 
 import io.virtualfile.reactive.spi.EngineChannel;
 import io.virtualfile.reactive.spi.IoCompletion;
+import io.virtualfile.reactive.spi.WriteThenForce;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -24,7 +25,7 @@ import java.nio.file.Path;
  * read-only buffer or negative position, {@link ClosedChannelException} after close, and an {@link
  * IOException} naming the errno for what the kernel refused.
  */
-final class UringChannel implements EngineChannel {
+final class UringChannel implements EngineChannel, WriteThenForce {
   private final UringEngine engine;
   private final int fd;
   private final Path path;
@@ -75,12 +76,24 @@ final class UringChannel implements EngineChannel {
     }
   }
 
+  /**
+   * The write and the fsync as two linked requests on the calling thread's ring ({@link
+   * WriteThenFsync}): the fsync runs on a kernel worker as soon as the write has ended, with no thread of
+   * the engine in between.
+   */
+  @Override
+  public void writeThenForce(ByteBuffer src, long position, boolean metaData, Completion completion) {
+    Throwable error = refusal(flags.writable() ? null : new NonWritableChannelException(), position);
+    if (error != null) {
+      completion.writeFailed(error);
+    } else {
+      submit(new WriteThenFsync(fd, src, position, !metaData, completion));
+    }
+  }
+
   /** Fails {@code completion} and returns true if the call may not start. */
   private boolean refused(RuntimeException refused, long position, IoCompletion completion) {
-    Throwable error = refused != null ? refused
-        : position < 0 ? new IllegalArgumentException("Negative position")
-        : closed ? new ClosedChannelException()
-        : null;
+    Throwable error = refusal(refused, position);
     if (error != null) {
       completion.failed(error);
       return true;
@@ -88,8 +101,16 @@ final class UringChannel implements EngineChannel {
     return false;
   }
 
-  private void submit(Transfer transfer) {
-    engine.ringFor(Thread.currentThread()).submit(transfer);
+  /** Why a read or write may not start ({@code refused}: the mode's reason), or null. */
+  private Throwable refusal(RuntimeException refused, long position) {
+    return refused != null ? refused
+        : position < 0 ? new IllegalArgumentException("Negative position")
+        : closed ? new ClosedChannelException()
+        : null;
+  }
+
+  private void submit(Op op) {
+    engine.ringFor(Thread.currentThread()).submit(op);
   }
 
   /** Whether reads are still tried on the calling thread first. */

@@ -16,7 +16,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The io_uring engine: rings, each owned by a thread of its own ({@link RingLoop}), and an {@link
  * IoThreadPool} of {@code ioThreads} threads for the steps that block (opens, the blocking channel
- * calls, the overwrite's steps), which make plain system calls ({@link DirectCalls}).
+ * calls, the overwrite's steps), which make plain system calls ({@link DirectCalls}). The overwrite's
+ * last write to its temp file and the temp file's fsync go to a ring instead, as two linked requests
+ * ({@link WriteThenFsync}).
  *
  * <p><b>Which ring.</b> A request made on a ring's thread (the next read of a chain, issued from a
  * completion) goes to that ring, with no hand-off. Any other thread's requests go to the rings in

@@ -8,6 +8,8 @@
  * EngineChannel} is what it caches), identity checks and reopen, argument checks, exactly-once delivery,
  * cancellation, and the overwrite's steps. What an engine supplies: its IO threads, opening a file, the
  * reads and writes themselves, and where a read or write of a cached file takes its pin ({@link
- * io.virtualfile.reactive.spi.IoEngine#start}, {@link io.virtualfile.reactive.spi.CachedIo}).
+ * io.virtualfile.reactive.spi.IoEngine#start}, {@link io.virtualfile.reactive.spi.CachedIo}); and,
+ * optionally, a write and an fsync as one request ({@link io.virtualfile.reactive.spi.WriteThenForce}),
+ * which the overwrite then uses for its temp file's last write and fsync.
  */
 package io.virtualfile.reactive.spi;
