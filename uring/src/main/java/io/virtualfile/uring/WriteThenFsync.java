@@ -41,7 +41,7 @@ final class WriteThenFsync extends Op implements IoCompletion {
       WriteThenForce.Completion completion) {
     this.completion = completion;
     this.asked = src.remaining();
-    this.write = new Transfer(true, fd, src, position, this, false);
+    this.write = new Transfer(true, fd, src, position, this, null);
     this.fsync = new Op() {
       @Override
       void prepare(MemorySegment sqe, RingLoop loop) {
