@@ -48,10 +48,9 @@ import reactor.core.scheduler.NonBlocking;
  * or an open, about one read from the device) <em>and</em> the kernel says the thread waits (on Linux:
  * {@link KernelWait}; elsewhere the time alone decides). A worker that has merely lost its core to
  * another thread is not blocked: on a busy machine, page-cached work would otherwise look blocked all
- * the time, and extra threads would only take turns on the same cores. Nor is a worker that waits for
- * another Java thread (parked, on a lock, or stopped at a safepoint of the JVM: asleep in a futex),
- * which another thread would not help either; a subscriber that blocks so inside a signal, against the
- * rules, holds up its own worker's slot task only until a watcher steals it (above). Rule: when tasks wait in the
+ * the time, and extra threads would only take turns on the same cores. (A thread stopped for a garbage
+ * collection waits in the kernel too, so long tasks that allocate may still start an extra thread now
+ * and then.) Rule: when tasks wait in the
  * shared queue, no worker is parked and a worker is blocked, an <em>extra</em> IO thread starts, up to
  * {@code maxThreads} in all, and at most one on account of each blocked task. A worker that returns
  * from a long task judges itself by the account of its own time (see {@code waitedDuringTask}), not
