@@ -9,23 +9,18 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Whether a thread waits in the kernel for IO (Linux: state {@code D}, uninterruptible, as in a read from
- * the device or an fsync, or {@code S}, sleeping, other than in a futex) rather than runs or waits for a
- * core ({@code R}). The difference matters to {@link IoThreadPool}: a thread that waits for the device
- * is worth compensating with another thread, one that waits for a core is not, since another thread
- * would only take turns on the same cores. Only the kernel can tell them apart; both look the same from
- * Java (a task that has run for a while, a thread that is {@code RUNNABLE}).
- *
- * <p>A thread asleep in a futex ({@code wchan}) waits for another Java thread, never for IO: it is
- * parked, waits for a monitor, or is stopped at a safepoint of the JVM (a collection, a class being
- * defined, a stack being walked), which every thread of the process meets now and then. Counting those
- * would start extra threads for page-cached work whenever the JVM stops the world; they are not counted.
+ * Whether a thread waits in the kernel (Linux: state {@code D}, uninterruptible, as in a read from the
+ * device or an fsync, or {@code S}, sleeping) rather than runs or waits for a core ({@code R}). The
+ * difference matters to {@link IoThreadPool}: a thread that waits for the device is worth compensating
+ * with another thread, one that waits for a core is not, since another thread would only take turns on
+ * the same cores. Only the kernel can tell them apart; both look the same from Java (a task that has
+ * run for a while, a thread that is {@code RUNNABLE}).
  *
  * <p>A thread can tell the same difference about itself after the fact: of the time that has passed, what
  * it spent neither on a core (its CPU time) nor waiting for one ({@link #runQueueNanos}) it spent
  * waiting in the kernel.
  *
- * <p>It reads {@code /proc/<pid>/task/<tid>/stat} (and {@code wchan}, {@code schedstat}), opened for each look so that no IO thread holds a
+ * <p>It reads {@code /proc/<pid>/task/<tid>/stat} (and {@code schedstat}), opened for each look so that no IO thread holds a
  * descriptor of its own (a user counting the process's descriptors sees the cache's, and at most a
  * look's). It reads through NIO, which BlockHound's default list does not count as blocking: any thread
  * that submits work may look. Where there is no such file (not Linux), {@link #ofCurrentThread()}
@@ -40,12 +35,10 @@ final class KernelWait {
 
   private final Path stat;
   private final Path schedstat;
-  private final Path wchan;
 
   private KernelWait(Path task) {
     this.stat = task.resolve("stat");
     this.schedstat = task.resolve("schedstat");
-    this.wchan = task.resolve("wchan");
   }
 
   /** The calling thread's state file, or null where the kernel does not give one. */
@@ -61,25 +54,13 @@ final class KernelWait {
   }
 
   /**
-   * Whether the thread waits in the kernel for IO now (see the class comment). False if that cannot be read (the thread has ended, or
+   * Whether the thread waits in the kernel now. False if that cannot be read (the thread has ended, or
    * the looking thread was interrupted): the pool then starts no thread on this thread's account.
    */
   boolean waiting() {
     try {
       char s = read();
-      return s == 'D' || s == 'S' && !inFutex();
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
-  }
-
-  /**
-   * Whether the kernel function the thread sleeps in is a futex wait. False if that cannot be read (a
-   * kernel that hides it), or if the thread woke meanwhile ({@code "0"}).
-   */
-  private boolean inFutex() {
-    try {
-      return new String(Files.readAllBytes(wchan), StandardCharsets.US_ASCII).startsWith("futex");
+      return s == 'D' || s == 'S';
     } catch (IOException | RuntimeException e) {
       return false;
     }

@@ -373,7 +373,7 @@ class IoThreadPoolTest {
       throws Exception {
     IoThreadPool pool = new IoThreadPool(2, 5, TimeUnit.MILLISECONDS.toNanos(50), "extra-io-");
     pools.add(pool);
-    KernelGate release = new KernelGate();
+    CountDownLatch release = new CountDownLatch(1);
     AtomicInteger running = new AtomicInteger();
     AtomicInteger maxRunning = new AtomicInteger();
     CountDownLatch fiveRunning = new CountDownLatch(5);
@@ -383,7 +383,11 @@ class IoThreadPoolTest {
       pool.execute(() -> {
         maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
         fiveRunning.countDown();
-        release.await();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
         running.decrementAndGet();
         allDone.countDown();
       });
@@ -392,7 +396,7 @@ class IoThreadPoolTest {
     assertThat(pool.threads()).isEqualTo(5);
     assertThat(pool.extraThreads()).as("what the metrics read: threads beyond the core").isEqualTo(3);
     assertThat(pool.queuedTasks()).as("what the metrics read: tasks not started").isEqualTo(3);
-    release.open();
+    release.countDown();
     assertThat(allDone.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(maxRunning.get()).as("never more than the bound").isEqualTo(5);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -463,7 +467,7 @@ class IoThreadPoolTest {
   void anExtraKeepsItsChainWhileTheCoreIsBlocked_andRetiresWhenIdle() throws Exception {
     IoThreadPool pool = new IoThreadPool(1, 4, TimeUnit.MILLISECONDS.toNanos(100), "busy-io-");
     pools.add(pool);
-    KernelGate release = new KernelGate();
+    CountDownLatch release = new CountDownLatch(1);
     CountDownLatch chainDone = new CountDownLatch(1);
     blockAWorkerUntil(pool, release); // so that the next tasks start an extra
     Thread.sleep(1); // the core thread's task now counts as blocked
@@ -479,7 +483,7 @@ class IoThreadPoolTest {
     pool.execute(() -> {});
     pool.execute(step[0]); // queued behind another task while the only worker is blocked: an extra
     assertThat(chainDone.await(10, TimeUnit.SECONDS)).as("the chain finished").isTrue();
-    release.open();
+    release.countDown();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (pool.threads() > 1 && System.nanoTime() < deadline) {
       Thread.sleep(5); // the condition, not the sleep, is the proof
@@ -571,7 +575,7 @@ class IoThreadPoolTest {
       IoThreadPool pool = new IoThreadPool(1, 8, TimeUnit.SECONDS.toNanos(10), "once-io-");
       gate.remove();
       pools.add(pool);
-      KernelGate release = new KernelGate();
+      CountDownLatch release = new CountDownLatch(1);
       blockAWorkerUntil(pool, release);
       Thread.sleep(2); // the core thread's task now counts as blocked
       AtomicInteger threads = new AtomicInteger();
@@ -583,7 +587,7 @@ class IoThreadPoolTest {
       holdStarter.countDown();
       assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
       peak = Math.max(threads.get(), pool.threads());
-      release.open();
+      release.countDown();
     }
     assertThat(peak).as("threads at the busiest: the core thread and one extra").isEqualTo(2);
   }
@@ -627,7 +631,11 @@ class IoThreadPoolTest {
     for (int i = 0; i < 16; i++) {
       pool.execute(() -> {
         peak.accumulateAndGet(pool.threads(), Math::max);
-        KernelGate.sleep(20); // waits in the kernel, as a read from the device does
+        try {
+          Thread.sleep(20); // waits in the kernel, as a read from the device does
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
         done.countDown();
       });
     }
@@ -647,7 +655,7 @@ class IoThreadPoolTest {
     InheritableThreadLocal<String> mark = new InheritableThreadLocal<>();
     IoThreadPool pool = new IoThreadPool(1, 2, TimeUnit.SECONDS.toNanos(10), "starter-io-");
     pools.add(pool);
-    KernelGate release = new KernelGate();
+    CountDownLatch release = new CountDownLatch(1);
     blockAWorkerUntil(pool, release); // the core thread waits in the kernel: work that waits needs an extra
     AtomicReference<String> seenByExtra = new AtomicReference<>();
     CountDownLatch ranOnExtra = new CountDownLatch(1);
@@ -673,7 +681,7 @@ class IoThreadPoolTest {
     assertThat(ranOnExtra.getCount()).as("a task ran on an extra thread").isZero();
     assertThat(pool.extraThreads()).isEqualTo(1);
     assertThat(seenByExtra.get()).as("what the extra thread inherited").isEqualTo("null");
-    release.open();
+    release.countDown();
   }
 
   /**
@@ -693,13 +701,13 @@ class IoThreadPoolTest {
       t.start();
     });
     pools.add(pool);
-    KernelGate release = new KernelGate();
+    CountDownLatch release = new CountDownLatch(1);
     blockAWorkerUntil(pool, release);
     blockAWorkerUntil(pool, release);
     AtomicInteger running = new AtomicInteger(2); // the core threads' blocked tasks
     Runnable blocking = () -> {
       running.incrementAndGet();
-      release.await();
+      await(release);
     };
     Thread.sleep(1); // the core threads' tasks have run long enough to count as blocked
     pool.execute(blocking);
@@ -714,19 +722,21 @@ class IoThreadPoolTest {
     }
     assertThat(running.get()).as("tasks running: the core threads' and one on each extra").isEqualTo(4);
     assertThat(pool.threads()).isEqualTo(4);
-    release.open();
+    release.countDown();
   }
 
   /** Submits a task that blocks its worker until {@code release}, and waits until it runs. */
-  /** Blocks a worker in the kernel (as a read from the device does) until {@code release} opens. */
-  private static void blockAWorkerUntil(IoThreadPool pool, KernelGate release)
+  private static void blockAWorkerUntil(IoThreadPool pool, CountDownLatch release)
       throws InterruptedException {
     CountDownLatch blocking = new CountDownLatch(1);
     pool.execute(() -> {
       blocking.countDown();
-      release.await();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     });
     assertThat(blocking.await(10, TimeUnit.SECONDS)).as("the blocking task runs").isTrue();
   }
-
 }
