@@ -25,8 +25,9 @@ import reactor.util.context.Context;
  * engine's step scheduler (its IO threads by default, so that consecutive stages run on one thread with
  * no hand-off), the write on the IO threads, the rename and the directory fsync through a {@link
  * DirectorySyncer}, which shares directory fsyncs between concurrent overwrites in one directory.
- * Where the engine runs a write and an fsync as one request ({@link AsyncTempFile#writesThenSyncs}), the
- * write stage ends with the temp file's fsync, and the {@code SYNC_TEMP} stage has nothing left to do.
+ * Where the engine runs a write and an fsync as one request ({@link AsyncTempFile#writesThenSyncs}) and
+ * the content is one buffer, the write stage ends with the temp file's fsync, and the {@code SYNC_TEMP}
+ * stage has nothing left to do.
  * Cancellation is checked between stages.
  *
  * <h2>Cancellation</h2>
@@ -195,16 +196,20 @@ final class OverwritePipeline {
     }
 
     /**
-     * The step {@code WRITE}. Where the temp file offers it ({@link AsyncTempFile#writesThenSyncs}), the
-     * step {@code SYNC_TEMP} goes with it: each buffer is held back until the next one comes, and the
-     * last is written together with the fsync, as one request of the engine. That request is never
+     * The step {@code WRITE}. Where the temp file offers it ({@link AsyncTempFile#writesThenSyncs}) and
+     * the content is one buffer at most (a {@link Mono}), the step {@code SYNC_TEMP} goes with it: the
+     * buffer is held back until the content completes, and written together with the fsync, as one
+     * request of the engine. A streamed content is written buffer by buffer, then fsynced as its own step. That request is never
      * abandoned halfway: a cancel stops the run at the next step boundary, once the engine is done with
      * the temp file's descriptor, which the cleanup then closes.
      */
     private Mono<Void> write() {
       protocol.stepStarted(Step.WRITE);
       AsyncTempFile temp = protocol.temp();
-      boolean withSync = temp.writesThenSyncs();
+      // Only content of one buffer at most (a Mono: the overwrite of one ByteBuffer) is held back: a
+      // streamed content may refill a buffer once the next is requested, and each buffer must be written
+      // before that (the contract of the streamed overwrite).
+      boolean withSync = temp.writesThenSyncs() && content instanceof Mono;
       AtomicLong position = new AtomicLong();
       return Flux.from(content)
           // A duplicate: the content's buffers are not consumed, so a re-subscription (a retry after

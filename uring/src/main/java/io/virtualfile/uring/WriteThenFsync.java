@@ -27,6 +27,11 @@ final class WriteThenFsync extends Op implements IoCompletion {
   private final WriteThenForce.Completion completion;
   /** The bytes asked for: all of them must be written for the fsync to count. */
   private final int asked;
+  /**
+   * The bytes the write request asks for: {@link #asked}, capped at the kernel's maximum for one write.
+   * A request written whole keeps the link, so the fsync runs even when that is fewer than asked.
+   */
+  private final int requested;
   private final Transfer write;
   private final Op fsync;
 
@@ -41,6 +46,7 @@ final class WriteThenFsync extends Op implements IoCompletion {
       WriteThenForce.Completion completion) {
     this.completion = completion;
     this.asked = src.remaining();
+    this.requested = Math.min(asked, Transfer.MAX_RW);
     this.write = new Transfer(true, fd, src, position, this, null);
     this.fsync = new Op() {
       @Override
@@ -102,7 +108,8 @@ final class WriteThenFsync extends Op implements IoCompletion {
     }
     if (writeError != null) {
       completion.writeFailed(writeError);
-    } else if (written < asked) { // a short write (or one capped at the kernel's maximum)
+    } else if (written < asked && !(written == requested && fsyncResult < 0)) {
+      // A short write (the link broke: no fsync ran), or a capped one whose fsync ran and succeeded.
       completion.partlyWritten(written);
     } else if (fsyncResult < 0) {
       completion.forceFailed(Errors.io("fsync", -fsyncResult));

@@ -389,6 +389,12 @@ public final class IoThreadPool extends AbstractExecutorService {
       if (w.pool() == this && w.next == null) {
         // Only the owner fills its slot, and thieves only empty it: seeing null, the owner may fill.
         NEXT.setVolatile(w, task);
+        if (runState == STOP && NEXT.compareAndSet(w, task, null)) {
+          // shutdownNow() came between the check and the fill, and may have emptied the slots before
+          // it: take the task back (unless shutdownNow or this worker has taken it), so that every
+          // accepted task runs or is returned, and none is left in a slot that no worker reads again.
+          throw new RejectedExecutionException("the IO thread pool is shut down");
+        }
         if (watcher.get() == null && idle.get() > 0) {
           wakeOne();
         }
@@ -426,7 +432,8 @@ public final class IoThreadPool extends AbstractExecutorService {
       if (w != null) {
         long since = w.taskStart;
         if (since != 0 && now - since > BLOCKED_NANOS
-            && (w == self ? w.waitedDuringTask(since) : w.waitsInKernel(now) && w.compensate(since))) {
+            && (w == self ? w.waitedDuringTask(since) : w.waitsInKernel(now))
+            && w.compensate(since)) { // once per blocked task, whether others or itself judged it
           return true;
         }
       }

@@ -30,7 +30,10 @@ public interface WriteThenForce {
     /** The write failed (or never started); no fsync ran. */
     void writeFailed(Throwable error);
 
-    /** Every byte was written, and the fsync failed: the durability of the file's writes is unknown. */
+    /**
+     * The fsync ran and failed (after every byte was written, or after a write that the kernel capped at
+     * its maximum for one call): the durability of the file's writes is unknown.
+     */
     void forceFailed(Throwable error);
   }
 }

@@ -12,6 +12,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -318,6 +319,42 @@ class IoThreadPoolTest {
     }
   }
 
+  /**
+   * shutdownNow racing a chain of tasks that submit their successor from inside (the slot path): every
+   * accepted task either runs or is returned by shutdownNow, none is left in a slot. Found by an outside
+   * probe: a task put in a slot just after shutdownNow had emptied the slots was lost (about one attempt
+   * in a few thousand).
+   */
+  @Test
+  void aChainRacingShutdownNow_losesNoAcceptedTask() throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    for (int attempt = 1; System.nanoTime() < end; attempt++) {
+      IoThreadPool pool = new IoThreadPool(1, "chain-race-io-");
+      AtomicLong accepted = new AtomicLong(1);
+      AtomicLong ran = new AtomicLong();
+      Runnable[] step = new Runnable[1];
+      step[0] = () -> {
+        ran.incrementAndGet();
+        try {
+          pool.execute(step[0]);
+          accepted.incrementAndGet();
+        } catch (RejectedExecutionException e) {
+          // refused: not accepted
+        }
+      };
+      pool.execute(step[0]);
+      long from = System.nanoTime();
+      while (System.nanoTime() - from < TimeUnit.MICROSECONDS.toNanos(attempt % 50)) {
+        Thread.onSpinWait(); // a different moment of the chain for each attempt
+      }
+      List<Runnable> neverRan = pool.shutdownNow();
+      assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(ran.get() + neverRan.size())
+          .as("attempt %d: accepted tasks that ran or were returned", attempt)
+          .isEqualTo(accepted.get());
+    }
+  }
+
   @Test
   void shutdownNowInterruptsTheWorkersAndReturnsTheTasksThatNeverRan() throws Exception {
     IoThreadPool pool = pool(1);
@@ -590,6 +627,35 @@ class IoThreadPoolTest {
       release.countDown();
     }
     assertThat(peak).as("threads at the busiest: the core thread and one extra").isEqualTo(2);
+  }
+
+  /**
+   * Liveness: every core worker waits for work queued behind it (a lock, a latch: against the rules
+   * inside a signal, but it happens), while the pool may still grow: an extra thread starts and runs it.
+   * Found by an outside probe on a version of this session that did not count a wait in a futex (to keep
+   * JVM safepoints from starting threads): the pool then hung for good.
+   */
+  @Test
+  void coreWorkersWaitingForWorkQueuedBehindThem_withRoomToGrow_makeProgress() throws Exception {
+    IoThreadPool pool = new IoThreadPool(2, 4, TimeUnit.SECONDS.toNanos(10), "waiting-io-");
+    pools.add(pool);
+    CountDownLatch released = new CountDownLatch(1);
+    CountDownLatch bothWaiting = new CountDownLatch(2);
+    CountDownLatch bothDone = new CountDownLatch(2);
+    for (int i = 0; i < 2; i++) {
+      pool.execute(() -> {
+        bothWaiting.countDown();
+        await(released);
+        bothDone.countDown();
+      });
+    }
+    assertThat(bothWaiting.await(10, TimeUnit.SECONDS)).isTrue();
+    Thread.sleep(2); // the waits have lasted long enough to count
+    for (int i = 0; i < 4; i++) {
+      pool.execute(released::countDown);
+      Thread.sleep(1); // past the pool's limit of one look per 50 µs
+    }
+    assertThat(bothDone.await(10, TimeUnit.SECONDS)).as("the waiting tasks got their work done").isTrue();
   }
 
   private static void assumeAThreadCanAccountForItsTime() {
