@@ -3,6 +3,7 @@ package io.virtualfile.testing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
@@ -17,10 +18,29 @@ public final class ProcessDescriptors {
     return Files.isDirectory(FDS);
   }
 
-  /** The number of open descriptors, including the one this listing itself uses. */
-  public static long count() {
+  /**
+   * The number of open descriptors of files under {@code dir}. Counting only these keeps a bound on
+   * a cache's descriptors exact: the process also opens descriptors for reasons of its own, at any
+   * moment (the JVM, a listing like this one, the IO pool's looks at {@code /proc}), and a count of
+   * all of them would need an allowance that could hide one descriptor too many.
+   */
+  public static long countUnder(Path dir) {
+    Path real;
+    try {
+      real = dir.toRealPath();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     try (Stream<Path> fds = Files.list(FDS)) {
-      return fds.count();
+      return fds.filter(fd -> {
+        try {
+          return Files.readSymbolicLink(fd).startsWith(real);
+        } catch (NoSuchFileException closedMeanwhile) {
+          return false;
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }).count();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
