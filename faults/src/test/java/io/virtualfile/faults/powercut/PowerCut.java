@@ -67,9 +67,9 @@ public final class PowerCut {
    * @param engine the reactive engine the child's overwrites ran on, as the child said; null if none
    */
   public record Report(
-      FsKind fs, Overwriters writer, AsyncFileIo.Engine engine, int cuts, int intact, int lost, int torn, int unmountable,
-      int tooManyTemps, int maxTemps, int newerThanAcknowledged, long lastAcknowledged,
-      int copyRetries, long millis, List<String> examples) {
+      FsKind fs, Overwriters writer, AsyncFileIo.Engine engine, int cuts, int intact, int lost,
+      int torn, int unmountable, int tooManyTemps, int maxTemps, int newerThanAcknowledged,
+      long lastAcknowledged, int copyRetries, long millis, List<String> examples) {
     public int failures() {
       return lost + torn + unmountable + tooManyTemps;
     }
@@ -80,8 +80,9 @@ public final class PowerCut {
           "%s %s%s: %d cuts, %d intact, %d lost, %d torn, %d unmountable, %d with >1 temp (max temps %d);"
               + " %d cuts held a version newer than the last acknowledged; %d versions acknowledged;"
               + " %d image copies retried; %.1f s%s",
-          fs.type(), writer, engine == null ? "" : " on " + engine, cuts, intact, lost, torn, unmountable, tooManyTemps, maxTemps,
-          newerThanAcknowledged, lastAcknowledged, copyRetries, millis / 1000.0,
+          fs.type(), writer, engine == null ? "" : " on " + engine, cuts, intact, lost, torn,
+          unmountable, tooManyTemps, maxTemps, newerThanAcknowledged, lastAcknowledged, copyRetries,
+          millis / 1000.0,
           examples.isEmpty() ? "" : "; e.g. " + examples);
     }
   }
@@ -132,9 +133,9 @@ public final class PowerCut {
         child.checkAlive();
       }
       child.checkQuiet();
-      return new Report(kind, writer, child.engine(), cuts, counts[0], counts[1], counts[2], counts[3], counts[4],
-          maxTemps, newer, child.lastAcknowledged(), retries, (System.nanoTime() - start) / 1_000_000,
-          examples);
+      return new Report(kind, writer, child.engine(), cuts, counts[0], counts[1], counts[2],
+          counts[3], counts[4], maxTemps, newer, child.lastAcknowledged(), retries,
+          (System.nanoTime() - start) / 1_000_000, examples);
     } finally {
       child.kill();
       fs.unmountOnceReleased(Duration.ofSeconds(30)); // an io_uring child's files outlive it briefly
