@@ -51,6 +51,7 @@ class DiskFullTest extends OnLoopFileSystems {
     assertThat(Files2.others(dir, "state", "filler")).as("temp files left").isEmpty();
   }
 
+  @EngineSubject
   @ParameterizedTest
   @EnumSource(FsKind.class)
   void reactiveOverwrite_onFullFileSystem_failsBeforeRename_keepingOldContentAndNoTemp(FsKind kind)
@@ -65,6 +66,7 @@ class DiskFullTest extends OnLoopFileSystems {
     assertThat(Files2.others(dir, "state", "filler")).as("temp files left").isEmpty();
   }
 
+  @EngineSubject
   @ParameterizedTest
   @EnumSource(FsKind.class)
   void overwrites_afterSpaceIsFreed_succeedAgain(FsKind kind) throws Exception {
@@ -97,6 +99,7 @@ class DiskFullTest extends OnLoopFileSystems {
     }
   }
 
+  @EngineSubject
   @ParameterizedTest
   @EnumSource(FsKind.class)
   void asyncVirtualFileWriteAllAt_onFullFileSystem_reportsNoSpace(FsKind kind) throws Exception {

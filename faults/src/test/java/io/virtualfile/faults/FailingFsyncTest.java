@@ -74,6 +74,7 @@ class FailingFsyncTest extends OnLoopFileSystems {
     assertThat(Files.readAllBytes(state)).as("after a remount").isEqualTo(OLD);
   }
 
+  @EngineSubject
   @ParameterizedTest
   @EnumSource(FsKind.class)
   void reactiveOverwrite_whenTheTempFsyncFails_failsAtSyncTemp_andKeepsOldContent(FsKind kind)
@@ -90,6 +91,7 @@ class FailingFsyncTest extends OnLoopFileSystems {
     assertThat(Files.readAllBytes(state)).as("after a remount").isEqualTo(OLD);
   }
 
+  @EngineSubject
   @ParameterizedTest
   @EnumSource(FsKind.class)
   void overwritesAfterAFailedFsync_neverRenameLostData(FsKind kind) throws Exception {
@@ -123,6 +125,7 @@ class FailingFsyncTest extends OnLoopFileSystems {
     }
   }
 
+  @EngineSubject
   @ParameterizedTest
   @EnumSource(FsKind.class)
   void asyncVirtualFileSync_whenTheDeviceFails_reportsTheError(FsKind kind) throws Exception {
@@ -156,6 +159,7 @@ class FailingFsyncTest extends OnLoopFileSystems {
     assertSecondSyncFailedOrDataDurable(second, log);
   }
 
+  @EngineSubject
   @ParameterizedTest
   @EnumSource(FsKind.class)
   void asyncVirtualFileSync_afterAFailedSync_neverReportsLostDataDurable(FsKind kind)

@@ -1,5 +1,6 @@
 package io.virtualfile.faults;
 
+import io.virtualfile.faults.support.ExpectedEngine;
 import io.virtualfile.faults.support.LoopFs;
 import io.virtualfile.faults.support.Root;
 import io.virtualfile.faults.support.Scratch;
@@ -10,7 +11,8 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * What the disk-fault tests share: a scratch area where loop-device file systems are made (skipped with
- * a message where that cannot be done), one engine for the reactive calls, and the file system of the
+ * a message where that cannot be done), one engine for the reactive calls (checked to be the one this
+ * run means to test, {@link ExpectedEngine}), and the file system of the
  * current test ({@link #fs}), unmounted after it. Tests of one class run one after another.
  */
 abstract class OnLoopFileSystems {
@@ -23,6 +25,7 @@ abstract class OnLoopFileSystems {
     Root.assumeFileSystemsCanBeMade();
     scratch = Scratch.create("1g");
     io = AsyncFileIo.builder().ioThreads(2).build();
+    ExpectedEngine.check("the reactive calls of the disk-fault tests", io.engine());
   }
 
   @AfterAll

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.virtualfile.faults.powercut.Overwriters;
 import io.virtualfile.faults.powercut.PowerCut;
+import io.virtualfile.faults.support.ExpectedEngine;
 import io.virtualfile.faults.support.FsKind;
 import io.virtualfile.faults.support.Root;
 import io.virtualfile.faults.support.Scratch;
@@ -39,6 +40,7 @@ class PowerCutTest {
     survivesPowerCuts(FsKind.EXT4, Overwriters.CORE, 101);
   }
 
+  @EngineSubject
   @Test
   void reactiveOverwrite_onExt4_survivesPowerCuts() throws Exception {
     survivesPowerCuts(FsKind.EXT4, Overwriters.REACTIVE, 102);
@@ -50,6 +52,7 @@ class PowerCutTest {
     survivesPowerCuts(FsKind.XFS, Overwriters.CORE, 103);
   }
 
+  @EngineSubject
   @Test
   void reactiveOverwrite_onXfs_survivesPowerCuts() throws Exception {
     Root.assumeAvailable(FsKind.XFS);
@@ -59,6 +62,9 @@ class PowerCutTest {
   private static void survivesPowerCuts(FsKind fs, Overwriters call, long seed) throws Exception {
     PowerCut.Report r = PowerCut.run(scratch, fs, call, CUTS, seed);
     System.out.println("power cuts: " + r);
+    if (call == Overwriters.REACTIVE) {
+      ExpectedEngine.check("the power-cut child", r.engine());
+    }
     assertThat(r.lastAcknowledged()).as("the child made progress: %s", r).isGreaterThan(CUTS);
     assertThat(r.failures()).as("lost, torn, unmountable or too many temps: %s", r).isZero();
     assertThat(r.maxTemps()).isLessThanOrEqualTo(1);

@@ -77,6 +77,7 @@ class ReadOnlyFileSystemTest extends OnLoopFileSystems {
     failsClearlyAndTheNextStartCleansUp(event, VirtualFile::crashSafeOverwrite);
   }
 
+  @EngineSubject
   @ParameterizedTest
   @EnumSource(Event.class)
   void reactiveOverwrite_whenTheFileSystemTurnsReadOnly_failsClearly_andTheNextStartCleansUp(Event event)

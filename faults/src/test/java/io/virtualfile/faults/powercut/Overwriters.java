@@ -27,7 +27,17 @@ public enum Overwriters {
     @Override
     Overwriter open() {
       AsyncFileIo io = AsyncFileIo.builder().ioThreads(2).build();
-      return (path, content) -> io.overwrite(path, content).block();
+      return new Overwriter() {
+        @Override
+        public void overwrite(Path path, ByteBuffer content) {
+          io.overwrite(path, content).block();
+        }
+
+        @Override
+        public AsyncFileIo.Engine engine() {
+          return io.engine();
+        }
+      };
     }
   },
   /** Broken: the temp file is never fsynced, so the rename can reach the disk before its data. */
@@ -74,10 +84,15 @@ public enum Overwriters {
     }
   };
 
-  /** One overwrite; returns once the call would be acknowledged to a client. */
+  /** Overwrites a file; {@link #overwrite} returns once the call would be acknowledged to a client. */
   @FunctionalInterface
   interface Overwriter {
     void overwrite(Path path, ByteBuffer content) throws Exception;
+
+    /** The reactive engine the overwrites run on; null for those that use none. */
+    default AsyncFileIo.Engine engine() {
+      return null;
+    }
   }
 
   abstract Overwriter open();

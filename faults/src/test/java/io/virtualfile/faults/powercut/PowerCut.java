@@ -4,17 +4,22 @@ import io.virtualfile.faults.support.FsKind;
 import io.virtualfile.faults.support.LoopFs;
 import io.virtualfile.faults.support.Scratch;
 import io.virtualfile.faults.support.Sh;
+import io.virtualfile.reactive.AsyncFileIo;
+import io.virtualfile.reactive.spi.EngineProvider;
 import io.virtualfile.torture.VersionedContent;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -56,11 +61,15 @@ public final class PowerCut {
     TOO_MANY_TEMPS
   }
 
-  /** The outcome of a run, for the test to assert on and the README to quote. */
+  /**
+   * The outcome of a run, for the test to assert on and the README to quote.
+   *
+   * @param engine the reactive engine the child's overwrites ran on, as the child said; null if none
+   */
   public record Report(
-      FsKind fs, Overwriters writer, int cuts, int intact, int lost, int torn, int unmountable,
-      int tooManyTemps, int maxTemps, int newerThanAcknowledged, long lastAcknowledged,
-      int copyRetries, long millis, List<String> examples) {
+      FsKind fs, Overwriters writer, AsyncFileIo.Engine engine, int cuts, int intact, int lost,
+      int torn, int unmountable, int tooManyTemps, int maxTemps, int newerThanAcknowledged,
+      long lastAcknowledged, int copyRetries, long millis, List<String> examples) {
     public int failures() {
       return lost + torn + unmountable + tooManyTemps;
     }
@@ -68,11 +77,12 @@ public final class PowerCut {
     @Override
     public String toString() {
       return String.format(
-          "%s %s: %d cuts, %d intact, %d lost, %d torn, %d unmountable, %d with >1 temp (max temps %d);"
+          "%s %s%s: %d cuts, %d intact, %d lost, %d torn, %d unmountable, %d with >1 temp (max temps %d);"
               + " %d cuts held a version newer than the last acknowledged; %d versions acknowledged;"
               + " %d image copies retried; %.1f s%s",
-          fs.type(), writer, cuts, intact, lost, torn, unmountable, tooManyTemps, maxTemps,
-          newerThanAcknowledged, lastAcknowledged, copyRetries, millis / 1000.0,
+          fs.type(), writer, engine == null ? "" : " on " + engine, cuts, intact, lost, torn,
+          unmountable, tooManyTemps, maxTemps, newerThanAcknowledged, lastAcknowledged, copyRetries,
+          millis / 1000.0,
           examples.isEmpty() ? "" : "; e.g. " + examples);
     }
   }
@@ -122,11 +132,13 @@ public final class PowerCut {
         }
         child.checkAlive();
       }
-      return new Report(kind, writer, cuts, counts[0], counts[1], counts[2], counts[3], counts[4],
-          maxTemps, newer, child.lastAcknowledged(), retries, (System.nanoTime() - start) / 1_000_000,
-          examples);
+      child.checkQuiet();
+      return new Report(kind, writer, child.engine(), cuts, counts[0], counts[1], counts[2],
+          counts[3], counts[4], maxTemps, newer, child.lastAcknowledged(), retries,
+          (System.nanoTime() - start) / 1_000_000, examples);
     } finally {
       child.kill();
+      fs.unmountOnceReleased(Duration.ofSeconds(30)); // an io_uring child's files outlive it briefly
       fs.close();
     }
   }
@@ -211,6 +223,7 @@ public final class PowerCut {
     private final StringBuilder partial = new StringBuilder();
     private long lastAcknowledged;
     private boolean ready;
+    private AsyncFileIo.Engine engine; // as the child said when ready; null if its writer uses none
 
     private Child(Process process, Path stderr) {
       this.process = process;
@@ -218,12 +231,22 @@ public final class PowerCut {
       this.stderr = stderr;
     }
 
+    /**
+     * Starts the child on this JVM's java, with the engines on this class path (their providers) and
+     * this JVM's permission for native access, so that it runs the engine an {@link AsyncFileIo} built
+     * here would run; {@link #engine()} says which it did.
+     */
     static Child start(Path dir, Overwriters writer, Path stderr) throws Exception {
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.add("-XX:TieredStopAtLevel=1");
       cmd.add("-XX:+UseSerialGC");
       cmd.add("-Xmx64m");
+      for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+        if (arg.startsWith("--enable-native-access")) {
+          cmd.add(arg);
+        }
+      }
       cmd.add("-cp");
       cmd.add(classpath());
       cmd.add(PowerCutChild.class.getName());
@@ -238,9 +261,22 @@ public final class PowerCut {
       for (Class<?> c : List.of(PowerCutChild.class, io.virtualfile.VirtualFile.class,
           VersionedContent.class, io.virtualfile.reactive.AsyncFileIo.class,
           reactor.core.publisher.Mono.class, org.reactivestreams.Publisher.class)) {
-        entries.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+        entries.add(location(c));
+      }
+      for (ServiceLoader.Provider<EngineProvider> p : (Iterable<ServiceLoader.Provider<EngineProvider>>)
+          ServiceLoader.load(EngineProvider.class).stream()::iterator) {
+        entries.add(location(p.type()));
       }
       return String.join(File.pathSeparator, entries);
+    }
+
+    private static String location(Class<?> c) throws Exception {
+      return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    }
+
+    /** The reactive engine the child's overwrites run on, as it said; null if they use none. */
+    AsyncFileIo.Engine engine() {
+      return engine;
     }
 
     void awaitReady() throws Exception {
@@ -267,7 +303,9 @@ public final class PowerCut {
         if (c == '\n') {
           String line = partial.toString().trim();
           partial.setLength(0);
-          if (line.equals("ready")) {
+          if (line.startsWith("ready ")) {
+            String e = line.substring("ready ".length());
+            engine = e.equals("-") ? null : AsyncFileIo.Engine.valueOf(e);
             ready = true;
           } else {
             lastAcknowledged = Long.parseLong(line);
@@ -324,6 +362,18 @@ public final class PowerCut {
     void checkAlive() throws IOException {
       if (!process.isAlive()) {
         throw new AssertionError("the child exited (" + process.exitValue() + "): " + stderrText());
+      }
+    }
+
+    /**
+     * Fails if the child wrote to stderr: a JVM warning (such as one about native access without
+     * permission, which a later JDK turns into a refusal) or a logged error means that it did not run
+     * as the parent meant it to.
+     */
+    void checkQuiet() throws IOException {
+      String text = stderrText();
+      if (!text.isEmpty()) {
+        throw new AssertionError("the child wrote to stderr: " + text);
       }
     }
 

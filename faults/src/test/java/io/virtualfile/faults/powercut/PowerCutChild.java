@@ -9,7 +9,8 @@ import java.nio.file.Path;
 /**
  * The process whose disk loses power: {@code PowerCutChild <dir> <overwriter>} overwrites {@code
  * <dir>/state} with version 1, 2, 3, ... and prints each version on stdout, flushed, only after the
- * overwrite call returned: a printed version is an acknowledged one. It prints "ready" first.
+ * overwrite call returned: a printed version is an acknowledged one. It prints "ready" first, followed
+ * by the reactive engine its overwrites run on ("ready IO_URING"), or by "-" if they use none.
  */
 public final class PowerCutChild {
   private PowerCutChild() {}
@@ -25,7 +26,7 @@ public final class PowerCutChild {
     } catch (NoSuchFileException e) {
       // first run
     }
-    System.out.println("ready");
+    System.out.println("ready " + (writer.engine() == null ? "-" : writer.engine()));
     System.out.flush();
     for (; ; version++) {
       writer.overwrite(state, VersionedContent.encode(version));

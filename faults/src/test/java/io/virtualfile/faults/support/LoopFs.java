@@ -96,6 +96,32 @@ public final class LoopFs implements AutoCloseable {
   }
 
   /**
+   * Unmounts once nothing holds the file system any more: waits while umount says it is busy, for at
+   * most {@code timeout}, then fails as {@link #unmount} does. For after killing a process that used
+   * io_uring: it is reaped before the kernel has let go of the files its requests held, which the ring's
+   * teardown does afterwards on a kernel worker; until then the file system is busy.
+   */
+  public void unmountOnceReleased(java.time.Duration timeout) throws InterruptedException {
+    long start = System.nanoTime();
+    int busy = 0;
+    while (mounted) {
+      Sh.Result r = Sh.exec("umount", mountPoint.toString());
+      if (r.ok()) {
+        mounted = false;
+      } else if (r.err().contains("busy") && System.nanoTime() - start < timeout.toNanos()) {
+        busy++;
+        Thread.sleep(1);
+      } else {
+        r.orThrow();
+      }
+    }
+    if (busy > 0) {
+      System.out.printf("%s was busy for %.1f ms before it could be unmounted%n", this,
+          (System.nanoTime() - start) / 1e6);
+    }
+  }
+
+  /**
    * The loop device's counters: write requests completed, requests in flight, discards completed
    * (fields 5, 9 and 12 of /sys/block/loopN/stat). Equal counts with nothing in flight before and
    * after a copy prove that no write touched the image while it was copied.

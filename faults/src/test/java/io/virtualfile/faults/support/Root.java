@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The precondition of every test here: Linux, root, and a kernel that lets us mount tmpfs and attach
@@ -12,6 +15,7 @@ import java.nio.file.Path;
 public final class Root {
   private Root() {}
 
+  private static final Set<String> PRINTED = ConcurrentHashMap.newKeySet();
   private static String whyNot; // null: usable
   private static boolean probed;
 
@@ -21,13 +25,27 @@ public final class Root {
       probed = true;
       whyNot = probe();
     }
-    assumeTrue(whyNot == null, () -> "skipped: real power cuts and disk faults need " + whyNot);
+    skipIf(whyNot != null, () -> "skipped: real power cuts and disk faults need " + whyNot);
   }
 
   /** Skips the calling test unless {@code kind}'s mkfs is installed (.ci/run installs xfsprogs). */
   public static void assumeAvailable(FsKind kind) {
     assumeFileSystemsCanBeMade();
-    assumeTrue(kind.available(), () -> "skipped: " + kind.mkfs() + " is not installed");
+    skipIf(!kind.available(), () -> "skipped: " + kind.mkfs() + " is not installed");
+  }
+
+  /**
+   * A JUnit assumption that also prints its reason, once per reason: surefire's console shows no
+   * reason for a skip, and none at all for a class skipped in its {@code @BeforeAll}.
+   */
+  private static void skipIf(boolean skip, Supplier<String> why) {
+    if (skip) {
+      String reason = why.get();
+      if (PRINTED.add(reason)) {
+        System.out.println("virtualfile-faults " + reason);
+      }
+      assumeTrue(false, reason);
+    }
   }
 
   private static String probe() {
