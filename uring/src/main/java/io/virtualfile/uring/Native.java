@@ -304,13 +304,22 @@ final class Native {
    */
   static long preadv2(MemorySegment captured, int fd, MemorySegment iov, int iovcnt, long offset,
       int flags, boolean brief) {
-    MethodHandle h = brief ? PREADV2_BRIEF : PREADV2;
+    // Two calls of one method, so that each passes a constant handle, which the JIT can inline.
+    long r = brief ? preadv2(PREADV2_BRIEF, captured, fd, iov, iovcnt, offset, flags)
+        : preadv2(PREADV2, captured, fd, iov, iovcnt, offset, flags);
+    return r == -1 ? -errno(captured) : r;
+  }
+
+  /** The call through {@code h}, {@link #PREADV2} or {@link #PREADV2_BRIEF}: libc's convention. */
+  private static long preadv2(MethodHandle h, MemorySegment captured, int fd, MemorySegment iov,
+      int iovcnt, long offset, int flags) {
     try {
       long r = SYS_PREADV2 >= 0
           ? (long) h.invokeExact(captured, SYS_PREADV2, (long) fd, iov.address(), (long) iovcnt,
               offset, 0L, (long) flags)
           : (long) h.invokeExact(captured, fd, iov, iovcnt, offset, flags);
-      return r == -1 ? -errno(captured) : r;
+      java.lang.ref.Reference.reachabilityFence(iov); // passed by address: its memory lives until here
+      return r;
     } catch (Throwable t) {
       throw new AssertionError("downcall failed", t);
     }
