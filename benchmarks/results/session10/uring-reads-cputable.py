@@ -1,0 +1,42 @@
+# CPU per read (in copies) of asyncVirtualFile and its baseline, per profiled run and as medians, with the categories.
+# Usage: python3 uring-reads-cputable.py <output dir of uring-reads-profrounds.sh>
+import sys, glob, os, re, statistics, collections
+sys.argv_saved = sys.argv
+O = sys.argv[1]
+src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'uring-reads-categories.py')).read().split('for f in sys.argv')[0]
+exec(src)
+def per_read(f):
+    tot = copy = 0; c = collections.Counter()
+    for l in open(f):
+        st, n = l.rsplit(' ', 1); n = int(n)
+        if 'RandomReadBenchmark' not in st and 'RingLoop' not in st: continue
+        fr = st.split(';'); tot += n
+        if '_copy_to_iter' in st: copy += n
+        c[cat_of(fr)] += n
+    return tot / copy, {k: v / copy for k, v in c.items()}
+rows = []; ratios = collections.defaultdict(list); cats = collections.defaultdict(lambda: collections.defaultdict(list))
+for d in sorted(glob.glob(O + '/prof-r*')):
+    r, v, n = os.path.basename(d).split('-')[1:]
+    base = 'blockingFileChannel' if n == 'n1' else 'blockingFileChannelOnAllCores'
+    try:
+        a, ac = per_read(glob.glob(d + '/*asyncVirtualFile*/collapsed-cpu.csv')[0])
+        b, bc = per_read(glob.glob(d + f'/*.{base}-*/collapsed-cpu.csv')[0])
+    except IndexError: continue
+    ratios[(v, n)].append(a / b)
+    for k, x in ac.items(): cats[(v, n)][k].append(x)
+    for k, x in bc.items(): cats[('baseline ' + base, n)][k].append(x)
+    rows.append(f'| {r[1:]} | {v} | {n[1:]} | {a:.2f} | {b:.2f} | {a/b:.2f} |')
+print('| round | build | inFlight | asyncVirtualFile, copies per read | baseline, copies per read | ratio |')
+print('|---|---|--:|--:|--:|--:|')
+for x in rows: print(x)
+print()
+print('| build | inFlight | CPU ratios per round | median |')
+print('|---|--:|---|--:|')
+for (v, n), rs in sorted(ratios.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    print(f"| {v} | {n[1:]} | {', '.join(f'{x:.2f}' for x in rs)} | {statistics.median(rs):.2f} |")
+print()
+keys = ['read syscall (kernel+libc+stub)', 'java/user', 'context switch', 'io_uring_enter, eventfd', 'park/unpark (futex)', 'page faults', 'other kernel']
+print('| build | inFlight | ' + ' | '.join(keys) + ' |')
+print('|---|--:|' + '--:|' * len(keys))
+for (v, n), cc in sorted(cats.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    print(f'| {v} | {n[1:]} | ' + ' | '.join(f'{statistics.median(cc[k]):.2f}' if cc[k] else '0' for k in keys) + ' |')
