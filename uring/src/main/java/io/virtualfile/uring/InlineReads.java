@@ -110,7 +110,7 @@ final class InlineReads {
       iov.set(ValueLayout.JAVA_LONG, 0, buffer.address());
       iov.set(ValueLayout.JAVA_LONG, 8, 8);
       // offset -1: the file's own position (an eventfd has no other)
-      return accepted(Native.preadv2(Native.callState(arena), efd, iov, 1, -1, RWF_NOWAIT, true));
+      return accepted(Native.preadv2(Native.callState(arena), efd, iov, 1, -1, RWF_NOWAIT));
     } finally {
       Native.close(efd);
     }
@@ -207,8 +207,7 @@ final class InlineReads {
     while (read < length) {
       caller.iov.set(ValueLayout.JAVA_LONG, 0, into.address() + read);
       caller.iov.set(ValueLayout.JAVA_LONG, 8, length - read);
-      long r = Native.preadv2(caller.callState, fd, caller.iov, 1, position + read, RWF_NOWAIT,
-          length - read <= Native.BRIEF_READ);
+      long r = Native.preadv2(caller.callState, fd, caller.iov, 1, position + read, RWF_NOWAIT);
       if (r == 0) {
         break; // the end of the file
       }

@@ -88,16 +88,6 @@ final class Native {
    */
   private static final MethodHandle PREADV2 = preadv2();
 
-  /**
-   * As {@link #PREADV2}, as a critical downcall: the thread does not leave the Java state for it, so
-   * no safepoint can start until the call returns. Only for calls that cannot wait ({@code
-   * RWF_NOWAIT}) and move at most {@link #BRIEF_READ} bytes: never one that may block or run long.
-   */
-  private static final MethodHandle PREADV2_BRIEF = preadv2(Linker.Option.critical(false));
-
-  /** The most bytes a {@link #preadv2} call with {@code brief} may ask for. */
-  static final int BRIEF_READ = 64 * 1024;
-
   /** Where each thread's downcalls leave errno; one per thread, so calls never share it. */
   private static final ThreadLocal<MemorySegment> CAPTURED =
       ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE));
@@ -111,28 +101,16 @@ final class Native {
         FunctionDescriptor.of(L, args), Linker.Option.firstVariadicArg(1), ERRNO);
   }
 
-  private static MethodHandle preadv2(Linker.Option... critical) {
+  private static MethodHandle preadv2() {
     if (SYS_PREADV2 >= 0) {
       ValueLayout[] args = new ValueLayout[7];
       java.util.Arrays.fill(args, L);
       return LINKER.downcallHandle(LIBC.find("syscall").orElseThrow(), FunctionDescriptor.of(L, args),
-          options(Linker.Option.firstVariadicArg(1), critical));
+          Linker.Option.firstVariadicArg(1), ERRNO);
     }
     return LIBC.find("preadv2")
-        .map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(L, I, ValueLayout.ADDRESS, I, L, I),
-            options(null, critical)))
+        .map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(L, I, ValueLayout.ADDRESS, I, L, I), ERRNO))
         .orElse(null);
-  }
-
-  /** {@link #ERRNO}, {@code first} unless null, and {@code more}. */
-  private static Linker.Option[] options(Linker.Option first, Linker.Option... more) {
-    java.util.List<Linker.Option> all = new java.util.ArrayList<>();
-    if (first != null) {
-      all.add(first);
-    }
-    all.add(ERRNO);
-    all.addAll(java.util.List.of(more));
-    return all.toArray(new Linker.Option[0]);
   }
 
   private static MethodHandle libc(String name, FunctionDescriptor descriptor) {
@@ -298,28 +276,17 @@ final class Native {
 
   /**
    * {@code preadv2(fd, iov, iovcnt, offset, flags)}: the bytes read, or {@code -errno}; {@code captured}
-   * is the caller's own {@link #callState}. Only if {@link #hasPreadv2}. {@code brief}: a call that
-   * cannot wait ({@code RWF_NOWAIT}) for at most {@link #BRIEF_READ} bytes, made as a critical
-   * downcall ({@link #PREADV2_BRIEF}).
+   * is the caller's own {@link #callState}. Only if {@link #hasPreadv2}.
    */
   static long preadv2(MemorySegment captured, int fd, MemorySegment iov, int iovcnt, long offset,
-      int flags, boolean brief) {
-    // Two calls of one method, so that each passes a constant handle, which the JIT can inline.
-    long r = brief ? preadv2(PREADV2_BRIEF, captured, fd, iov, iovcnt, offset, flags)
-        : preadv2(PREADV2, captured, fd, iov, iovcnt, offset, flags);
-    return r == -1 ? -errno(captured) : r;
-  }
-
-  /** The call through {@code h}, {@link #PREADV2} or {@link #PREADV2_BRIEF}: libc's convention. */
-  private static long preadv2(MethodHandle h, MemorySegment captured, int fd, MemorySegment iov,
-      int iovcnt, long offset, int flags) {
+      int flags) {
     try {
       long r = SYS_PREADV2 >= 0
-          ? (long) h.invokeExact(captured, SYS_PREADV2, (long) fd, iov.address(), (long) iovcnt,
+          ? (long) PREADV2.invokeExact(captured, SYS_PREADV2, (long) fd, iov.address(), (long) iovcnt,
               offset, 0L, (long) flags)
-          : (long) h.invokeExact(captured, fd, iov, iovcnt, offset, flags);
+          : (long) PREADV2.invokeExact(captured, fd, iov, iovcnt, offset, flags);
       java.lang.ref.Reference.reachabilityFence(iov); // passed by address: its memory lives until here
-      return r;
+      return r == -1 ? -errno(captured) : r;
     } catch (Throwable t) {
       throw new AssertionError("downcall failed", t);
     }
