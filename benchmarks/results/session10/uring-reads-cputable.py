@@ -1,19 +1,11 @@
 # CPU per read (in copies) of asyncVirtualFile and its baseline, per profiled run and as medians, with the categories.
 # Usage: python3 uring-reads-cputable.py <output dir of uring-reads-profrounds.sh>
 import sys, glob, os, re, statistics, collections
-sys.argv_saved = sys.argv
+import importlib.util
+spec = importlib.util.spec_from_file_location('categories', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'uring-reads-categories.py'))
+categories = importlib.util.module_from_spec(spec); spec.loader.exec_module(categories)
+per_read = categories.per_read
 O = sys.argv[1]
-src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'uring-reads-categories.py')).read().split('for f in sys.argv')[0]
-exec(src)
-def per_read(f):
-    tot = copy = 0; c = collections.Counter()
-    for l in open(f):
-        st, n = l.rsplit(' ', 1); n = int(n)
-        if 'RandomReadBenchmark' not in st and 'RingLoop' not in st: continue
-        fr = st.split(';'); tot += n
-        if '_copy_to_iter' in st: copy += n
-        c[cat_of(fr)] += n
-    return tot / copy, {k: v / copy for k, v in c.items()}
 rows = []; ratios = collections.defaultdict(list); ratios_nf = collections.defaultdict(list); cats = collections.defaultdict(lambda: collections.defaultdict(list))
 for d in sorted(glob.glob(O + '/prof-r*')):
     r, v, n = os.path.basename(d).split('-')[1:]
