@@ -70,12 +70,23 @@ final class Native {
   private static final MethodHandle STATX = libc("statx",
       FunctionDescriptor.of(I, I, ValueLayout.ADDRESS, I, I, ValueLayout.ADDRESS));
   /**
-   * {@code ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags)}, or
-   * null where libc has no such wrapper (then reads are never tried on the calling thread).
+   * {@code preadv2}'s number where this architecture's is known (then the read goes through {@code
+   * syscall(2)}, not libc's wrapper, which makes it a cancellation point: two atomic updates of the
+   * thread's cancellation state around every call, for threads that are never cancelled); else -1.
    */
-  private static final MethodHandle PREADV2 = LIBC.find("preadv2")
-      .map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(L, I, ValueLayout.ADDRESS, I, L, I), ERRNO))
-      .orElse(null);
+  static final long SYS_PREADV2 = switch (System.getProperty("os.arch")) {
+    case "amd64", "x86_64" -> 327;
+    case "aarch64", "riscv64", "loongarch64" -> 286; // the generic table
+    default -> -1;
+  };
+
+  /**
+   * {@code syscall(SYS_preadv2, fd, iov, iovcnt, pos_l, pos_h, flags)}, every argument a long (the
+   * kernel reads whole registers), {@code pos_h} 0 on a 64-bit kernel. Where {@link #SYS_PREADV2} is
+   * -1, libc's {@code ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int
+   * flags)}, or null where libc has none (then reads are never tried on the calling thread).
+   */
+  private static final MethodHandle PREADV2 = preadv2();
 
   /** Where each thread's downcalls leave errno; one per thread, so calls never share it. */
   private static final ThreadLocal<MemorySegment> CAPTURED =
@@ -88,6 +99,18 @@ final class Native {
     java.util.Arrays.fill(args, L);
     return LINKER.downcallHandle(LIBC.find("syscall").orElseThrow(),
         FunctionDescriptor.of(L, args), Linker.Option.firstVariadicArg(1), ERRNO);
+  }
+
+  private static MethodHandle preadv2() {
+    if (SYS_PREADV2 >= 0) {
+      ValueLayout[] args = new ValueLayout[7];
+      java.util.Arrays.fill(args, L);
+      return LINKER.downcallHandle(LIBC.find("syscall").orElseThrow(), FunctionDescriptor.of(L, args),
+          Linker.Option.firstVariadicArg(1), ERRNO);
+    }
+    return LIBC.find("preadv2")
+        .map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(L, I, ValueLayout.ADDRESS, I, L, I), ERRNO))
+        .orElse(null);
   }
 
   private static MethodHandle libc(String name, FunctionDescriptor descriptor) {
@@ -246,7 +269,7 @@ final class Native {
     return arena.allocate(CAPTURE);
   }
 
-  /** Whether libc has {@code preadv2}. */
+  /** Whether {@code preadv2} can be called: by its number, or through libc's wrapper. */
   static boolean hasPreadv2() {
     return PREADV2 != null;
   }
@@ -258,7 +281,11 @@ final class Native {
   static long preadv2(MemorySegment captured, int fd, MemorySegment iov, int iovcnt, long offset,
       int flags) {
     try {
-      long r = (long) PREADV2.invokeExact(captured, fd, iov, iovcnt, offset, flags);
+      long r = SYS_PREADV2 >= 0
+          ? (long) PREADV2.invokeExact(captured, SYS_PREADV2, (long) fd, iov.address(), (long) iovcnt,
+              offset, 0L, (long) flags)
+          : (long) PREADV2.invokeExact(captured, fd, iov, iovcnt, offset, flags);
+      java.lang.ref.Reference.reachabilityFence(iov); // passed by address: its memory lives until here
       return r == -1 ? -errno(captured) : r;
     } catch (Throwable t) {
       throw new AssertionError("downcall failed", t);

@@ -193,6 +193,44 @@ class InlineReadsTest extends UringEngineTest {
     }
   }
 
+  /**
+   * The position reaches the kernel whole (a sparse file, bytes past 4 GiB), for a short read and a long
+   * one.
+   */
+  @Test
+  void cachedReadsPastFourGiB_areMadeInlineWithTheRightBytes() throws Exception {
+    byte[] content = numbered(128 * 1024 + 100);
+    long far = (5L << 30) + 3;
+    Path p = dir.resolve("sparse");
+    try (FileChannel w = FileChannel.open(p, java.nio.file.StandardOpenOption.CREATE_NEW,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ByteBuffer src = ByteBuffer.wrap(content);
+      while (src.hasRemaining()) {
+        w.write(src, far + src.position());
+      }
+    }
+    try (EngineChannel ch = open(p, READ)) {
+      ByteBuffer small = ByteBuffer.allocateDirect(4000);
+      Completed c = readOnAPlainThread(ch, small, far + 1000);
+      assertThat(c.thread().getName()).isEqualTo("plain");
+      assertThat(c.insideTheCall()).isTrue();
+      assertThat(c.bytes()).isEqualTo(4000);
+      byte[] got = new byte[4000];
+      small.flip().get(got);
+      assertThat(java.util.Arrays.mismatch(got, java.util.Arrays.copyOfRange(content, 1000, 5000)))
+          .as("the first byte that differs").isEqualTo(-1);
+
+      ByteBuffer large = ByteBuffer.allocateDirect(content.length);
+      c = readOnAPlainThread(ch, large, far);
+      assertThat(c.thread().getName()).isEqualTo("plain");
+      assertThat(c.insideTheCall()).isTrue();
+      assertThat(c.bytes()).isEqualTo(content.length);
+      got = new byte[content.length];
+      large.flip().get(got);
+      assertThat(java.util.Arrays.mismatch(got, content)).as("the first byte that differs").isEqualTo(-1);
+    }
+  }
+
   @Test
   void aReadOfBytesNotInThePageCache_goesToARing() throws Throwable {
     byte[] content = numbered(256 * 1024);
