@@ -212,6 +212,11 @@ final class OverwritePipeline {
       boolean withSync = temp.writesThenSyncs() && content instanceof Mono;
       AtomicLong position = new AtomicLong();
       return Flux.from(content)
+          // A cancel stops the content, never a write in flight: the cleanup closes the temp file's
+          // descriptor, and an engine may still hold a dropped write queued for it (io_uring submits it
+          // later, to whatever file has the descriptor's number by then). Stopping the content lets
+          // concatMap finish its current write and then complete.
+          .takeUntilOther(cancelSignal.asMono())
           // A duplicate: the content's buffers are not consumed, so a re-subscription (a retry after
           // a timeout, say) writes them whole again instead of installing an empty file.
           .concatMap(buf -> {
@@ -225,7 +230,6 @@ final class OverwritePipeline {
                 ? Mono.<Void>empty()
                 : temp.write(next, position.getAndAdd(next.remaining()));
           }, 0)
-          .takeUntilOther(cancelSignal.asMono())
           .then(Mono.defer(() -> {
             if (cancelled) {
               return Mono.empty(); // the write stopped early, and the run is abandoned
