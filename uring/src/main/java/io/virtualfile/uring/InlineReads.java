@@ -22,7 +22,8 @@ import java.util.ArrayDeque;
  * buffer larger than {@value #MAX_BOUNCE} bytes, or any heap buffer on a virtual thread: the kernel never
  * sees a heap array (the GC moves it), so heap reads go through memory of the calling thread's own
  * ({@link Caller#bounce}), which a platform thread keeps for its life and a virtual thread (of which
- * there may be very many) does not get.
+ * there may be very many) does not get. A direct buffer of an arena that can be closed counts as a heap
+ * buffer here ({@link Transfer#kernelMayUse}).
  *
  * <p><b>The trampoline.</b> A completion that starts the next read (a read loop driven from its
  * signals) would nest one completion inside the other on the caller's stack. Instead, a read asked for
@@ -146,7 +147,7 @@ final class InlineReads {
   private static boolean triable(ByteBuffer dst) {
     int length = Math.min(dst.remaining(), Transfer.MAX_RW);
     return length > 0
-        && (dst.isDirect() || length <= MAX_BOUNCE && !Thread.currentThread().isVirtual());
+        && (Transfer.kernelMayUse(dst) || length <= MAX_BOUNCE && !Thread.currentThread().isVirtual());
   }
 
   /**
@@ -200,7 +201,7 @@ final class InlineReads {
   private static boolean once(
       Caller caller, UringChannel channel, ByteBuffer dst, long position, IoCompletion completion) {
     int length = Math.min(dst.remaining(), Transfer.MAX_RW);
-    boolean direct = dst.isDirect();
+    boolean direct = Transfer.kernelMayUse(dst);
     MemorySegment into = direct ? MemorySegment.ofBuffer(dst) : caller.bounce(length);
     int fd = channel.fd();
     int read = 0;
@@ -222,7 +223,16 @@ final class InlineReads {
     }
     Reference.reachabilityFence(dst);
     if (!direct && read > 0) {
-      MemorySegment.copy(into, 0, MemorySegment.ofBuffer(dst), 0, read);
+      try {
+        MemorySegment.copy(into, 0, MemorySegment.ofBuffer(dst), 0, read);
+      } catch (RuntimeException e) { // a closed or another thread's arena (see Transfer.kernelMayUse)
+        try {
+          completion.failed(e);
+        } catch (Throwable t) {
+          report(t);
+        }
+        return true;
+      }
     }
     try {
       Transfer.succeeded(false, dst, length, read, completion);

@@ -6,9 +6,11 @@ import java.nio.ByteBuffer;
 
 /**
  * One positional read or write of an {@link io.virtualfile.reactive.spi.EngineChannel}. A direct buffer
- * is passed to the kernel by address (this request holds it, so it stays reachable until the CQE); a
- * heap buffer goes through one of the ring's bounce buffers, copied in before a write and out after a
- * read. The buffer's position moves by the bytes transferred just before the completion is called.
+ * whose memory lives as long as the buffer ({@link #kernelMayUse}) is passed to the kernel by address
+ * (this request holds it, so it stays reachable until the CQE); any other buffer goes through one of the
+ * ring's bounce buffers, copied in before a write and out after a read, so that the kernel never holds
+ * memory that someone may free meanwhile. The buffer's position moves by the bytes transferred just
+ * before the completion is called.
  *
  * <p>A read that {@link InlineReads} put off (past the reads one call may make on its thread) is tried
  * inline again by the ring's thread before it becomes an SQE ({@link #completedInline}).
@@ -43,18 +45,43 @@ final class Transfer extends Op {
     return retryInline != null && InlineReads.read(retryInline, buffer, position, completion);
   }
 
+  /**
+   * Whether the kernel may be given {@code buffer}'s memory by address for as long as a request holds
+   * the buffer: a direct buffer whose memory is freed only once the buffer is unreachable ({@code
+   * ByteBuffer.allocateDirect}, a mapping, an automatic or the global arena). Not one from an arena that
+   * can be closed (shared or confined): a close while the kernel reads into it would let the kernel write
+   * freed memory. Such buffers go through bounce memory instead, and the copy to or from them fails with
+   * the arena's own exception ({@link IllegalStateException} once closed, {@link WrongThreadException}
+   * for another thread's confined arena), never a crash. A kind of memory this method does not know
+   * counts as closeable.
+   */
+  static boolean kernelMayUse(ByteBuffer buffer) {
+    if (!buffer.isDirect()) {
+      return false;
+    }
+    String scope = MemorySegment.ofBuffer(buffer).scope().getClass().getName();
+    return scope.startsWith("jdk.internal.foreign.GlobalSession")
+        || scope.equals("jdk.internal.foreign.ImplicitSession");
+  }
+
   @Override
   void prepare(MemorySegment sqe, RingLoop loop) {
     length = Math.min(buffer.remaining(), MAX_RW);
     long address;
-    if (buffer.isDirect()) {
+    if (kernelMayUse(buffer)) {
       address = MemorySegment.ofBuffer(buffer).address();
     } else {
-      bounce = loop.bounce().take(length);
+      MemorySegment b = loop.bounce().take(length);
       if (write) {
-        MemorySegment.copy(MemorySegment.ofBuffer(buffer), 0, bounce, 0, length);
+        try {
+          MemorySegment.copy(MemorySegment.ofBuffer(buffer), 0, b, 0, length);
+        } catch (RuntimeException | Error e) { // a closed or another thread's arena: rejected
+          loop.bounce().give(b);
+          throw e;
+        }
       }
-      address = bounce.address();
+      bounce = b;
+      address = b.address();
     }
     Ring.prep(sqe, write ? WRITE : READ, fd, address, length, position);
   }
@@ -62,11 +89,17 @@ final class Transfer extends Op {
   @Override
   void complete(int res, RingLoop loop) {
     if (bounce != null) {
-      if (!write && res > 0) {
-        MemorySegment.copy(bounce, 0, MemorySegment.ofBuffer(buffer), 0, res);
+      try {
+        if (!write && res > 0) {
+          MemorySegment.copy(bounce, 0, MemorySegment.ofBuffer(buffer), 0, res);
+        }
+      } catch (RuntimeException e) { // a closed or another thread's arena: the read fails
+        completion.failed(e);
+        return;
+      } finally {
+        loop.bounce().give(bounce);
+        bounce = null;
       }
-      loop.bounce().give(bounce);
-      bounce = null;
     }
     if (res < 0) {
       completion.failed(Errors.io(write ? "write" : "read", -res));
