@@ -127,7 +127,9 @@ final class UringEngine implements IoEngine {
           + " system only: " + path.getFileSystem());
     }
     OpenFlags flags = OpenFlags.of(options, attrs);
-    int fd = DirectCalls.openat(path.toString(), flags.flags(), flags.mode());
+    // Absolute first: Java resolves a relative path against user.dir, the kernel against the working
+    // directory of the process, and the two may differ.
+    int fd = DirectCalls.openat(path.toAbsolutePath().toString(), flags.flags(), flags.mode());
     return new UringChannel(this, fd, path, flags);
   }
 
