@@ -7,7 +7,7 @@ log=/tmp/s10/server-$v.log
 java -Xmx2g -Dsteps=true "$@" -cp ${JAR:-benchmarks/target/benchmarks.jar} io.virtualfile.benchmarks.service.BlobServer $v 18080 /tmp/virtualfile-service-blobs > $log 2>&1 &
 pid=$!
 until grep -q '^listening' $log; do sleep 0.1; done
-wrk -t2 -c64 -d3s -s benchmarks/wrk/put.lua http://127.0.0.1:18080 -- 20000 >/dev/null
+wrk -t2 -c64 -d${WARM:-3}s -s benchmarks/wrk/put.lua http://127.0.0.1:18080 -- 20000 >/dev/null
 ( peak=0; sum=0; n=0; while kill -0 $pid 2>/dev/null && [ ! -e /tmp/s10/stop ]; do t=$(ls /proc/$pid/task | wc -l); ((t>peak)) && peak=$t; sum=$((sum+t)); n=$((n+1)); sleep 0.1; done; echo "threads peak=$peak mean=$((sum/(n>0?n:1)))" > /tmp/s10/threads ) &
 sp=$!
 rm -f /tmp/s10/stop
