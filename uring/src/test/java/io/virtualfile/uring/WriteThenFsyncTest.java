@@ -7,6 +7,8 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.virtualfile.CrashSafeOverwriteException.Step;
+import io.virtualfile.FileIoListener;
 import io.virtualfile.reactive.AsyncFileIo;
 import io.virtualfile.reactive.spi.EngineSettings;
 import io.virtualfile.reactive.spi.WriteThenForce;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -230,12 +233,38 @@ class WriteThenFsyncTest {
     }
   }
 
+  /**
+   * A cancel returns at once and the overwrite ends in the background, so "no temp left" is checked
+   * once it has ended: when it reported its end (the OVERWRITE operation), or when its first step had
+   * not ended by the cancel (its next step then sees the cancel and creates nothing). Checking only
+   * that no temp is there could pass before the temp was created and fail while it was being removed.
+   */
   @Test
   void overwritesCancelledAtAnyMoment_onIoUring_leaveNoTempAndNoDescriptor() throws Exception {
     Path f = Files.writeString(dir.resolve("meta"), "old");
     ByteBuffer content = ByteBuffer.allocate(4 << 20); // long enough to cancel inside the linked request
-    try (AsyncFileIo io = AsyncFileIo.builder().engine(AsyncFileIo.Engine.IO_URING).build()) {
+    AtomicBoolean firstStepEnded = new AtomicBoolean();
+    AtomicBoolean overwriteEnded = new AtomicBoolean();
+    FileIoListener ends = new FileIoListener() {
+      @Override
+      public void overwriteStep(Step step, long nanos, long bytes, Throwable failure) {
+        if (step == Step.REMOVE_STALE_TEMP) {
+          firstStepEnded.set(true);
+        }
+      }
+
+      @Override
+      public void operation(Operation op, long nanos, long bytes, Throwable failure) {
+        if (op == Operation.OVERWRITE) {
+          overwriteEnded.set(true);
+        }
+      }
+    };
+    try (AsyncFileIo io =
+        AsyncFileIo.builder().engine(AsyncFileIo.Engine.IO_URING).listener(ends).build()) {
       for (int i = 0; i < 20; i++) {
+        firstStepEnded.set(false);
+        overwriteEnded.set(false);
         Disposable d = io.overwrite(f, content).subscribe(null, e -> {});
         long until = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(250L * i);
         while (System.nanoTime() < until) {
@@ -243,7 +272,9 @@ class WriteThenFsyncTest {
         }
         d.dispose();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while ((entries(dir).size() > 1 || descriptorsIn(dir) > 0) && System.nanoTime() < deadline) {
+        while (((firstStepEnded.get() && !overwriteEnded.get()) // read first: then the files are final
+                || entries(dir).size() > 1 || descriptorsIn(dir) > 0)
+            && System.nanoTime() < deadline) {
           Thread.sleep(1);
         }
         assertThat(entries(dir)).as("no temp left").containsExactly("meta");
