@@ -1,6 +1,7 @@
 package io.virtualfile.uring;
 
 import io.virtualfile.reactive.spi.IoCompletion;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 
@@ -53,15 +54,27 @@ final class Transfer extends Op {
    * freed memory. Such buffers go through bounce memory instead, and the copy to or from them fails with
    * the arena's own exception ({@link IllegalStateException} once closed, {@link WrongThreadException}
    * for another thread's confined arena), never a crash. A kind of memory this method does not know
-   * counts as closeable.
+   * counts as closeable. On the inline read's hot path: a class comparison, no string.
    */
   static boolean kernelMayUse(ByteBuffer buffer) {
     if (!buffer.isDirect()) {
       return false;
     }
-    String scope = MemorySegment.ofBuffer(buffer).scope().getClass().getName();
-    return scope.startsWith("jdk.internal.foreign.GlobalSession")
-        || scope.equals("jdk.internal.foreign.ImplicitSession");
+    Class<?> scope = MemorySegment.ofBuffer(buffer).scope().getClass();
+    return scope == BUFFER_SCOPE || scope == GLOBAL_SCOPE || scope == AUTOMATIC_SCOPE;
+  }
+
+  /*
+   * The kinds of memory that live as long as their buffer, told apart by the class of their scope, as
+   * this JDK makes them (there is no public way to ask whether a scope can be closed): learnt from a
+   * sample of each, so that no internal class name is written here.
+   */
+  private static final Class<?> BUFFER_SCOPE = scopeClass(ByteBuffer.allocateDirect(1));
+  private static final Class<?> GLOBAL_SCOPE = scopeClass(Arena.global().allocate(1).asByteBuffer());
+  private static final Class<?> AUTOMATIC_SCOPE = scopeClass(Arena.ofAuto().allocate(1).asByteBuffer());
+
+  private static Class<?> scopeClass(ByteBuffer sample) {
+    return MemorySegment.ofBuffer(sample).scope().getClass();
   }
 
   @Override

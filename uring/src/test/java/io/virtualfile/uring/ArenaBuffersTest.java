@@ -60,11 +60,17 @@ class ArenaBuffersTest {
     }
   }
 
+  /** A page of a shared arena, the arena closed: its memory freed. */
+  private static ByteBuffer closedArenasBuffer() {
+    Arena arena = Arena.ofShared();
+    ByteBuffer b = arena.allocate(4096, 4096).asByteBuffer();
+    arena.close();
+    return b;
+  }
+
   @Test
   void aReadIntoAClosedArenasBuffer_failsWithTheArenasException() {
-    Arena arena = Arena.ofShared();
-    ByteBuffer dst = arena.allocate(4096, 4096).asByteBuffer();
-    arena.close();
+    ByteBuffer dst = closedArenasBuffer();
     assertThatThrownBy(() -> file.readAt(dst, 0).block(Duration.ofSeconds(10)))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("closed");
@@ -72,9 +78,7 @@ class ArenaBuffersTest {
 
   @Test
   void aWriteFromAClosedArenasBuffer_failsAndWritesNothing() throws Exception {
-    Arena arena = Arena.ofShared();
-    ByteBuffer src = arena.allocate(4096, 4096).asByteBuffer();
-    arena.close();
+    ByteBuffer src = closedArenasBuffer();
     assertThatThrownBy(() -> file.writeAt(src, 0).block(Duration.ofSeconds(10)))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("closed");
