@@ -1,5 +1,6 @@
 package io.virtualfile.internal;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -61,6 +62,17 @@ public interface FileOps {
      * (ignored where the file system has none) and opens it for writing.
      */
     T createNew(Path path, Set<PosixFilePermission> permissions) throws IOException;
+  }
+
+  /**
+   * Opens the file at {@code target}, which a rename is about to replace, only to hold it: while it is
+   * open, the rename does not free it (see {@link OverwriteProtocol#prepareRename}). Returns {@code null}
+   * where there is nothing to hold, where it cannot be opened, or where holding a file open would make a
+   * rename over it fail; a {@code null} only means the rename frees the file itself. Never blocks for
+   * long: not even if a special file was put at {@code target} since the overwrite looked at it.
+   */
+  default Closeable holdReplaced(Path target) {
+    return null;
   }
 
   /** Renames {@code source} over {@code target} atomically, or fails; never a copy. */

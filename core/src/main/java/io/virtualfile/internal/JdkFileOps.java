@@ -31,6 +31,13 @@ public final class JdkFileOps implements FileOps {
   private static final boolean CAN_SYNC_DIRECTORIES =
       !System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("windows");
 
+  /**
+   * Linux frees a file at the last close; there a replaced file can be held across its rename. Elsewhere
+   * an open file may stop a rename over it (Windows without POSIX semantics), so nothing is held.
+   */
+  private static final boolean HOLDS_REPLACED =
+      System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("linux");
+
   /** Temp files on blocking channels. */
   public static final TempFiles<ChannelTempFile> CHANNEL_TEMP_FILES =
       (path, permissions) ->
@@ -156,6 +163,25 @@ public final class JdkFileOps implements FileOps {
       }
     }
     return ch;
+  }
+
+  /**
+   * Opened for reading <em>and</em> writing, though nothing is read or written: on Linux an open of a
+   * FIFO for reading only waits for a writer, and one may have been put at {@code target} since the
+   * overwrite checked it; for both, the open returns at once. A file this process may not write (a
+   * read-only one) is not held.
+   */
+  @Override
+  public Closeable holdReplaced(Path target) {
+    if (!HOLDS_REPLACED) {
+      return null;
+    }
+    try {
+      return FileChannel.open(target, StandardOpenOption.READ, StandardOpenOption.WRITE,
+          LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return null; // absent (a first overwrite), not writable, a directory...: see the contract
+    }
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.virtualfile.internal;
 import io.virtualfile.CrashSafeOverwriteException;
 import io.virtualfile.CrashSafeOverwriteException.Step;
 import io.virtualfile.FileIoListener;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -27,7 +28,8 @@ import java.util.function.Supplier;
  * remove stale temp (an explicit temp path only: a derived name is new, and {@code CREATE_NEW} would
  * refuse an existing file, so the step touches nothing), create temp ({@code CREATE_NEW}, owner-only,
  * then the final file's permissions),
- * write, fsync temp, close temp, atomic rename, open parent directory, fsync parent directory. A failure
+ * write, fsync temp, close temp, atomic rename (readied first by {@link #prepareRename}, which holds the
+ * file it replaces open until the overwrite finishes), open parent directory, fsync parent directory. A failure
  * up to and including the rename closes and removes the temp file (only if this overwrite created it:
  * a temp that {@code CREATE_NEW} found existing belongs to someone else) and leaves the final file as it
  * was. No step is ever retried.
@@ -52,6 +54,8 @@ import java.util.function.Supplier;
  * @param <T> the temp file handle
  */
 public final class OverwriteProtocol<T extends FileOps.TempFile> {
+  private static final System.Logger LOG = System.getLogger(OverwriteProtocol.class.getName());
+
   private static final Set<PosixFilePermission> NEW_FILE_PERMISSIONS =
       PosixFilePermissions.fromString("rw-------");
 
@@ -88,6 +92,17 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
 
   /** Bytes written to the temp file. */
   private long written;
+
+  /** The temp file's identity, taken by {@link #prepareRename} for the rename to register. */
+  private Object tempKey;
+
+  private boolean renamePrepared;
+
+  /**
+   * The file the rename replaces, held open from {@link #prepareRename} until {@link #finish}; or null.
+   * Only this overwrite's steps and {@link #finish} touch it, one at a time (see the class comment).
+   */
+  private Closeable replaced;
 
   /** The failure {@link #failed} reported, if any. */
   private Throwable failure;
@@ -205,7 +220,11 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
     /** Writing the content to the temp file, the engine's own way. */
     R write();
 
-    /** {@link #rename()}, then the parent directory's fsync (which an engine may share). */
+    /**
+     * {@link #prepareRename()} on the overwrite's own thread, then {@link #rename()} (which an engine may
+     * queue behind the directory's other renames), then the parent directory's fsync (which an engine
+     * may share).
+     */
     R renameAndSyncParent();
 
     /** The stages, one after another: a later one starts only if the earlier ones succeeded. */
@@ -250,6 +269,7 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
         @Override
         public Void renameAndSyncParent() {
           return sneak(() -> {
+            prepareRename();
             rename();
             syncParent();
           });
@@ -380,6 +400,29 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
   }
 
   /**
+   * The part of the step {@link Step#RENAME} that need not wait for the directory's other renames, done
+   * before it on the overwrite's own thread: takes the temp file's identity for {@link #rename()}, and
+   * holds the file the rename will replace open ({@link FileOps#holdReplaced}) until {@link #finish}.
+   *
+   * <p>Why hold it: a rename that removes a file's last link frees the file (its blocks and its inode)
+   * if no one has it open, inside the rename's system call, while the call holds the directory's lock;
+   * every create and rename in that directory waits for it, and the renames of one directory run one
+   * at a time anyway. Held open, the file is freed by the close in {@link #finish}, outside that lock.
+   * Holding it changes nothing on disk: the rename replaces the name either way, and a crash before the
+   * close leaves the file to the file system's recovery of unlinked files, as any open unlinked file.
+   */
+  public void prepareRename() throws CrashSafeOverwriteException {
+    stepStarted(Step.RENAME);
+    try {
+      tempKey = ops.fileKey(tmpPath);
+    } catch (IOException | RuntimeException e) {
+      throw failed(Step.RENAME, e);
+    }
+    renamePrepared = true;
+    replaced = ops.holdReplaced(finalPath);
+  }
+
+  /**
    * Renames the temp file over the final file, through {@link OpenFileRegistry#rename}: renames of one
    * path in this process take effect one at a time, and open virtual files of the final path are told
    * before (so a reopen during the rename may meet either file) and after (they drop their cached
@@ -387,15 +430,12 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
    * flight finish on the old one).
    */
   public void rename() throws CrashSafeOverwriteException {
-    stepStarted(Step.RENAME);
-    Object newKey;
-    try {
-      newKey = ops.fileKey(tmpPath);
-    } catch (IOException | RuntimeException e) {
-      throw failed(Step.RENAME, e);
+    if (!renamePrepared) {
+      prepareRename();
     }
+    stepStarted(Step.RENAME);
     try {
-      OpenFileRegistry.rename(finalPath, newKey, () -> ops.atomicMove(tmpPath, finalPath));
+      OpenFileRegistry.rename(finalPath, tempKey, () -> ops.atomicMove(tmpPath, finalPath));
     } catch (IOException | RuntimeException e) {
       throw failed(Step.RENAME, e);
     }
@@ -517,8 +557,32 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
       if (claimed != null) {
         CLAIMED_TEMPS.remove(claimed);
       }
-      Events.operation(listener, FileIoListener.Operation.OVERWRITE, started, written,
-          outcome != null ? outcome : failure);
+      Throwable reported = outcome != null ? outcome : failure;
+      releaseReplaced(reported);
+      Events.operation(listener, FileIoListener.Operation.OVERWRITE, started, written, reported);
+    }
+  }
+
+  /**
+   * Closes the replaced file held since {@link #prepareRename}. Nothing was written through it, so a
+   * failed close says nothing about either file's content: it is added to the overwrite's failure, or,
+   * for an overwrite that succeeded, logged.
+   */
+  private void releaseReplaced(Throwable reported) {
+    Closeable r = replaced;
+    replaced = null;
+    if (r == null) {
+      return;
+    }
+    try {
+      r.close();
+    } catch (IOException | RuntimeException e) {
+      if (reported != null) {
+        reported.addSuppressed(e);
+      } else {
+        LOG.log(System.Logger.Level.WARNING,
+            "closing the file replaced by the overwrite of " + finalPath + " failed", e);
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package io.virtualfile.testing;
 
 import io.virtualfile.internal.FileOps;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -32,6 +33,11 @@ public class ForwardingFileOps implements FileOps {
   @Override
   public void deleteIfExists(Path path) throws IOException {
     delegate.deleteIfExists(path);
+  }
+
+  @Override
+  public Closeable holdReplaced(Path target) {
+    return delegate.holdReplaced(target);
   }
 
   @Override

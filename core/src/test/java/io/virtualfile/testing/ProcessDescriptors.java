@@ -5,6 +5,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /** The process's open file descriptors, from {@code /proc/self/fd} where there is one. */
@@ -25,6 +27,19 @@ public final class ProcessDescriptors {
    * all of them would need an allowance that could hide one descriptor too many.
    */
   public static long countUnder(Path dir) {
+    return targetsUnder(dir).size();
+  }
+
+  /**
+   * The descriptors of files under {@code dir} that no name leads to any more (removed, or replaced
+   * by a rename): {@code /proc} shows them as {@code "<path> (deleted)"}.
+   */
+  public static long countDeletedUnder(Path dir) {
+    return targetsUnder(dir).stream().filter(t -> t.endsWith(" (deleted)")).count();
+  }
+
+  /** The paths that this process's descriptors of files under {@code dir} point to, as /proc shows them. */
+  private static List<String> targetsUnder(Path dir) {
     Path real;
     try {
       real = dir.toRealPath();
@@ -32,15 +47,16 @@ public final class ProcessDescriptors {
       throw new UncheckedIOException(e);
     }
     try (Stream<Path> fds = Files.list(FDS)) {
-      return fds.filter(fd -> {
+      return fds.map(fd -> {
         try {
-          return Files.readSymbolicLink(fd).startsWith(real);
+          return Files.readSymbolicLink(fd);
         } catch (NoSuchFileException closedMeanwhile) {
-          return false;
+          return null;
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
-      }).count();
+      }).filter(t -> t != null && t.startsWith(real)).map(Path::toString)
+          .collect(Collectors.toList());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -1,5 +1,6 @@
 package io.virtualfile.reactive;
 
+import io.virtualfile.CrashSafeOverwriteException;
 import io.virtualfile.CrashSafeOverwriteException.Step;
 import io.virtualfile.internal.Events;
 import io.virtualfile.internal.FileOps;
@@ -151,9 +152,15 @@ final class OverwritePipeline {
                 // must be made durable.
                 @Override
                 public Mono<Void> renameAndSyncParent() {
-                  return gated(Step.RENAME, Mono.defer(() -> directorySyncer
-                      .renameThenSync(protocol.directory(), protocol::rename)
-                      .subscribeOn(onWorker)));
+                  return gated(Step.RENAME, Mono.defer(() -> {
+                        try {
+                          protocol.prepareRename(); // on this run's worker, not the renamer
+                        } catch (CrashSafeOverwriteException e) {
+                          return Mono.<Void>error(e);
+                        }
+                        return directorySyncer.renameThenSync(protocol.directory(), protocol::rename);
+                      })
+                      .subscribeOn(onWorker));
                 }
 
                 @Override

@@ -1,0 +1,111 @@
+package io.virtualfile.internal;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.virtualfile.CrashSafeOverwriteException;
+import io.virtualfile.CrashSafeOverwriteException.Step;
+import io.virtualfile.testing.ForwardingFileOps;
+import io.virtualfile.testing.ProcessDescriptors;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The overwrite holds the file its rename replaces open until it has finished, so that the rename does
+ * not free that file while it holds the directory's lock (see {@link OverwriteProtocol#prepareRename}).
+ */
+class ReplacedFileHeldTest {
+  @TempDir Path dir;
+
+  private static void assumeLinuxDescriptors() {
+    assumeTrue(System.getProperty("os.name", "").startsWith("Linux") && ProcessDescriptors.countable(),
+        "holding the replaced file, and seeing it in /proc/self/fd, are Linux's");
+  }
+
+  private static void overwrite(FileOps ops, Path file, String content) throws IOException {
+    OverwriteProtocol.prepare(ops, JdkFileOps.CHANNEL_TEMP_FILES, file, null)
+        .run(ByteBuffer.wrap(content.getBytes(UTF_8)));
+  }
+
+  @Test
+  void theReplacedFileStaysOpenAfterTheRenameUntilTheOverwriteEnds() throws IOException {
+    assumeLinuxDescriptors();
+    Path file = Files.writeString(dir.resolve("f"), "old");
+    AtomicLong heldAtDirectorySync = new AtomicLong(-1);
+    FileOps ops = new ForwardingFileOps(JdkFileOps.INSTANCE) {
+      @Override
+      public Directory openDirectory(Path d) throws IOException {
+        heldAtDirectorySync.set(ProcessDescriptors.countDeletedUnder(dir)); // after the rename
+        return delegate.openDirectory(d);
+      }
+    };
+
+    overwrite(ops, file, "new");
+
+    assertThat(heldAtDirectorySync).as("descriptors of the replaced file after the rename").hasValue(1);
+    assertThat(ProcessDescriptors.countUnder(dir)).as("descriptors left after the overwrite").isZero();
+    assertThat(Files.readString(file)).isEqualTo("new");
+  }
+
+  @Test
+  void aFailedRenameReleasesTheHeldFile() throws IOException {
+    assumeLinuxDescriptors();
+    Path file = Files.writeString(dir.resolve("f"), "old");
+    FileOps ops = new ForwardingFileOps(JdkFileOps.INSTANCE) {
+      @Override
+      public void atomicMove(Path source, Path target) throws IOException {
+        throw new IOException("injected rename failure");
+      }
+    };
+
+    assertThatThrownBy(() -> overwrite(ops, file, "new"))
+        .isInstanceOfSatisfying(CrashSafeOverwriteException.class,
+            e -> assertThat(e.step()).isEqualTo(Step.RENAME));
+
+    assertThat(ProcessDescriptors.countUnder(dir)).as("descriptors left after the failure").isZero();
+    assertThat(Files.readString(file)).isEqualTo("old");
+  }
+
+  @Test
+  void aFifoPutAtTheFinalPathAfterItWasCheckedDoesNotHoldUpTheOverwrite() throws Exception {
+    assumeLinuxDescriptors();
+    Path file = Files.writeString(dir.resolve("f"), "old");
+    FileOps ops = new ForwardingFileOps(JdkFileOps.INSTANCE) {
+      @Override
+      public Closeable holdReplaced(Path target) {
+        try { // someone else swaps the checked file for a FIFO just before it is held
+          Files.delete(target);
+          Process mkfifo = new ProcessBuilder("mkfifo", target.toString()).inheritIO().start();
+          assertThat(mkfifo.waitFor()).as("mkfifo's exit status").isZero();
+        } catch (IOException | InterruptedException e) {
+          throw new AssertionError(e);
+        }
+        return delegate.holdReplaced(target);
+      }
+    };
+
+    // An open of a FIFO for reading alone waits for a writer that never comes.
+    assertTimeoutPreemptively(Duration.ofSeconds(20), () -> overwrite(ops, file, "new"));
+
+    assertThat(Files.isRegularFile(file)).isTrue();
+    assertThat(Files.readString(file)).isEqualTo("new");
+    assertThat(ProcessDescriptors.countUnder(dir)).isZero();
+  }
+
+  @Test
+  void nothingIsHeldWhereNoFileIsReplaced() throws IOException {
+    assertThat(JdkFileOps.INSTANCE.holdReplaced(dir.resolve("absent"))).isNull();
+    Path sub = Files.createDirectory(dir.resolve("sub"));
+    assertThat(JdkFileOps.INSTANCE.holdReplaced(sub)).as("a directory").isNull();
+  }
+}
