@@ -271,6 +271,7 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
           return sneak(() -> {
             prepareRename();
             rename();
+            releaseReplaced(); // before the directory is opened: one descriptor at a time
             syncParent();
           });
         }
@@ -402,7 +403,8 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
   /**
    * The part of the step {@link Step#RENAME} that need not wait for the directory's other renames, done
    * before it on the overwrite's own thread: takes the temp file's identity for {@link #rename()}, and
-   * holds the file the rename will replace open ({@link FileOps#holdReplaced}) until {@link #finish}.
+   * holds the file the rename will replace open ({@link FileOps#holdReplaced}) until {@link
+   * #releaseReplaced} or {@link #finish}.
    *
    * <p>Why hold it: a rename that removes a file's last link frees the file (its blocks and its inode)
    * if no one has it open, inside the rename's system call, while the call holds the directory's lock;
@@ -564,9 +566,16 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
   }
 
   /**
-   * Closes the replaced file held since {@link #prepareRename}. Nothing was written through it, so a
-   * failed close says nothing about either file's content: it is added to the overwrite's failure, or,
-   * for an overwrite that succeeded, logged.
+   * Closes the replaced file held since {@link #prepareRename}, if it is still held: once the rename is
+   * done, or at the latest in {@link #finish}. Idempotent.
+   */
+  public void releaseReplaced() {
+    releaseReplaced(failure);
+  }
+
+  /**
+   * Nothing was written through the held file, so a failed close says nothing about either file's
+   * content: it is added to the overwrite's failure, or, for an overwrite that succeeded, logged.
    */
   private void releaseReplaced(Throwable reported) {
     Closeable r = replaced;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The overwrite holds the file its rename replaces open until it has finished, so that the rename does
+ * The overwrite holds the file its rename replaces open across the rename, so that the rename does
  * not free that file while it holds the directory's lock (see {@link OverwriteProtocol#prepareRename}).
  */
 class ReplacedFileHeldTest {
@@ -38,21 +38,30 @@ class ReplacedFileHeldTest {
   }
 
   @Test
-  void theReplacedFileStaysOpenAfterTheRenameUntilTheOverwriteEnds() throws IOException {
+  void theReplacedFileIsHeldAcrossTheRenameAndReleasedBeforeTheDirectoryIsOpened()
+      throws IOException {
     assumeLinuxDescriptors();
     Path file = Files.writeString(dir.resolve("f"), "old");
-    AtomicLong heldAtDirectorySync = new AtomicLong(-1);
+    AtomicLong heldAfterRename = new AtomicLong(-1);
+    AtomicLong openAtDirectorySync = new AtomicLong(-1);
     FileOps ops = new ForwardingFileOps(JdkFileOps.INSTANCE) {
       @Override
+      public void atomicMove(Path source, Path target) throws IOException {
+        delegate.atomicMove(source, target);
+        heldAfterRename.set(ProcessDescriptors.countDeletedUnder(dir));
+      }
+
+      @Override
       public Directory openDirectory(Path d) throws IOException {
-        heldAtDirectorySync.set(ProcessDescriptors.countDeletedUnder(dir)); // after the rename
+        openAtDirectorySync.set(ProcessDescriptors.countUnder(dir));
         return delegate.openDirectory(d);
       }
     };
 
     overwrite(ops, file, "new");
 
-    assertThat(heldAtDirectorySync).as("descriptors of the replaced file after the rename").hasValue(1);
+    assertThat(heldAfterRename).as("descriptors of the replaced file right after the rename").hasValue(1);
+    assertThat(openAtDirectorySync).as("descriptors when the directory is opened").hasValue(0);
     assertThat(ProcessDescriptors.countUnder(dir)).as("descriptors left after the overwrite").isZero();
     assertThat(Files.readString(file)).isEqualTo("new");
   }
