@@ -3,11 +3,13 @@
 # versions -- virtualfile, usual (blocking JDK calls on boundedElastic), memory (the ceiling) -- each in
 # its own JVM, loaded by wrk in its own process with three workloads: GET uniform, GET hot, PUT.
 #
-#   benchmarks/service-benchmark.sh               # one run: 3 workloads x 3 versions, about 2.5 minutes
+#   benchmarks/service-benchmark.sh               # one run: 3 workloads x 3 versions, about 4.5 minutes
 #   RUNS=3 benchmarks/service-benchmark.sh        # three runs; the report gives medians and each run
 #
 # Settings (environment): RUNS (1), DURATION seconds measured per workload (10), WARMUP seconds of
-# unmeasured load before each workload (3), CONNECTIONS (64), WRK_THREADS (2), WRK_TIMEOUT (10s),
+# unmeasured load before each workload (15: long enough for the JIT to finish compiling the workload's
+# code in every version, so that the figures are the service's at steady state, as a service runs for
+# hours; after 3 s the server still compiles, see results/session10/put.md), CONNECTIONS (64), WRK_THREADS (2), WRK_TIMEOUT (10s),
 # PORT (18080), DIR blob directory (/tmp/virtualfile-service-blobs, created once and reused),
 # JAVA_OPTS for the server JVMs (-Xmx2g), SKIP_BUILD=1 to use the jar as it is; VERSIONS and WORKLOADS
 # (space-separated subsets, e.g. WORKLOADS=get-uniform VERSIONS="virtualfile usual") and RESULTS (the
@@ -23,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-1}
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-3}
+WARMUP=${WARMUP:-15}
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_TIMEOUT=${WRK_TIMEOUT:-10s}
