@@ -15,8 +15,9 @@
 # (space-separated subsets, e.g. WORKLOADS=get-uniform VERSIONS="virtualfile usual") and RESULTS (the
 # report's directory, benchmarks/results) for a partial run. Two more versions compare the engines on
 # JDK 25 (JAVA25_HOME, default /usr/lib/jvm/temurin-25-jdk-amd64): virtualfile-threads and
-# virtualfile-uring, e.g. VERSIONS="virtualfile-threads virtualfile-uring memory"; the io_uring engine's
-# jar is built with that JDK.
+# virtualfile-uring, e.g. VERSIONS="virtualfile-threads virtualfile-uring memory-jdk25" (memory-jdk25: the
+# ceiling on the same JDK, which the engines' ratios then use); the io_uring engine's jar is built with
+# that JDK.
 #
 # Writes $RESULTS/service.md (report) and service.tsv (the raw figures); wrk outputs and server logs go
 # to benchmarks/target/service/.
@@ -90,6 +91,8 @@ start_server() {
       opts="$JAVA_OPTS --enable-native-access=ALL-UNNAMED -Dengine=IO_URING" ;;
     virtualfile-threads)
       java=$JAVA25_HOME/bin/java opts="$JAVA_OPTS -Dengine=THREADS" ;;
+    memory-jdk25)
+      java=$JAVA25_HOME/bin/java ;;
   esac
   # shellcheck disable=SC2086
   "$java" $opts -cp "$cp" io.virtualfile.benchmarks.service.BlobServer "$1" "$PORT" "$DIR" > "$2" 2>&1 &

@@ -43,7 +43,7 @@ public final class BlobServer {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 3) {
-      System.err.println("usage: BlobServer virtualfile[-uring|-threads]|usual|memory PORT DIR");
+      System.err.println("usage: BlobServer virtualfile[-uring|-threads]|usual|memory[-jdk25] PORT DIR");
       System.exit(2);
     }
     String version = args[0];
@@ -53,8 +53,9 @@ public final class BlobServer {
       // The -uring and -threads versions differ only in -Dengine, which the benchmark's script sets.
       case "virtualfile", "virtualfile-uring", "virtualfile-threads" -> new VirtualFileBlobStore(blobs);
       case "usual" -> new UsualBlobStore(blobs);
-      case "memory" -> new MemoryBlobStore(blobs);
-      default -> throw new IllegalArgumentException("version must be virtualfile, virtualfile-uring, virtualfile-threads, usual or memory: " + version);
+      case "memory", "memory-jdk25" -> new MemoryBlobStore(blobs); // -jdk25: the script's JDK
+      default -> throw new IllegalArgumentException("version must be virtualfile, virtualfile-uring,"
+          + " virtualfile-threads, usual, memory or memory-jdk25: " + version);
     };
     BlobServer server = new BlobServer(store, blobs.count());
     DisposableServer http = HttpServer.create().host("127.0.0.1").port(port).route(server::routes).bindNow();
