@@ -43,9 +43,10 @@ public final class IoThreadsBlockHoundIntegration implements BlockHoundIntegrati
     // Opening, reopening after an eviction (and waiting for a slot), fsync bookkeeping, closing.
     allow(builder, CORE + "CachedFile", "open", "pin", "fsync", "close");
     allow(builder, REACTIVE + "AsyncVirtualFile", "openNow");
-    // The overwrite: its blocking steps, its rename and the shared directory fsync.
+    // The overwrite: its blocking steps, its rename, the shared directory fsync, and the close of the
+    // replaced file it held across the rename (when the overwrite finishes, on the thread that ends it).
     allow(builder, REACTIVE + "OverwritePipeline", "runStep");
-    allow(builder, CORE + "OverwriteProtocol", "rename", "syncDirectory");
+    allow(builder, CORE + "OverwriteProtocol", "rename", "syncDirectory", "releaseReplaced");
   }
 
   private static void allow(BlockHound.Builder builder, String className, String... methods) {

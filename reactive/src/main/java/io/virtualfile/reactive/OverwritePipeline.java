@@ -1,6 +1,5 @@
 package io.virtualfile.reactive;
 
-import io.virtualfile.CrashSafeOverwriteException;
 import io.virtualfile.CrashSafeOverwriteException.Step;
 import io.virtualfile.internal.Events;
 import io.virtualfile.internal.FileOps;
@@ -154,8 +153,8 @@ final class OverwritePipeline {
                 public Mono<Void> renameAndSyncParent() {
                   return gated(Step.RENAME, Mono.defer(() -> {
                         try {
-                          protocol.prepareRename(); // on this run's worker, not the renamer
-                        } catch (CrashSafeOverwriteException e) {
+                          runStep(protocol::prepareRename); // on this run's worker, not the renamer
+                        } catch (Exception e) {
                           return Mono.<Void>error(e);
                         }
                         return directorySyncer.renameThenSync(protocol.directory(), protocol::rename);
