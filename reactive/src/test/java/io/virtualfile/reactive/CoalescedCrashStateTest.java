@@ -200,6 +200,14 @@ class CoalescedCrashStateTest {
             } catch (Throwable t) {
               failure = t;
             }
+            // The slowed fsync returns once every overwrite has renamed, but a rename's thread may not
+            // have joined this batch yet (it could be preempted between the two); wait for the joins,
+            // or the late ones would start an fsync of their own and the defect would not show.
+            awaitOrTimeout(() -> {
+              synchronized (this) {
+                return running.size() == FILES.size();
+              }
+            });
             List<MonoSink<Void>> batch;
             synchronized (this) {
               batch = running;
