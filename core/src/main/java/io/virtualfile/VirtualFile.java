@@ -192,8 +192,9 @@ public final class VirtualFile implements AutoCloseable {
    * {@code tmpPath} with {@code CREATE_NEW} and owner-only permissions, then give it the permissions of
    * the existing final file (a new final file is owner read/write); write all bytes; {@code
    * force(true)}; close, checking the error; {@code Files.move(tmpPath, finalPath, ATOMIC_MOVE)} (never a
-   * non-atomic fallback; on Linux the file it replaces is held open across the move and closed after it,
-   * so that the move, which holds the directory's lock, does not also free that file); open the parent
+   * non-atomic fallback; on Linux the file it replaces is held open for reading across the move and
+   * closed after it, so that the move, which holds the directory's lock, does not also free that file:
+   * see {@code virtualfile.holdReplacedFiles} in the README); open the parent
    * directory; {@code force(true)} on it. The call holds at most
    * one descriptor at a time and takes no slot of any {@link OpenFileCache}, so it cannot deadlock with
    * virtual files the caller holds.

@@ -68,8 +68,8 @@ public interface FileOps {
    * Opens the file at {@code target}, which a rename is about to replace, only to hold it: while it is
    * open, the rename does not free it (see {@link OverwriteProtocol#prepareRename}). Returns {@code null}
    * where there is nothing to hold, where it cannot be opened, or where holding a file open would make a
-   * rename over it fail; a {@code null} only means the rename frees the file itself. Never blocks for
-   * long: not even if a special file was put at {@code target} since the overwrite looked at it.
+   * rename over it fail; a {@code null} only means the rename frees the file itself. Has no effect that
+   * another process could notice but an open and a close of the file for reading.
    */
   default Closeable holdReplaced(Path target) {
     return null;

@@ -16,6 +16,8 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The real file system, through {@code java.nio.file}: the blocking operations of the overwrite
@@ -27,16 +29,31 @@ import java.util.Set;
 public final class JdkFileOps implements FileOps {
   public static final JdkFileOps INSTANCE = new JdkFileOps();
 
+  /** System property: {@code false} stops overwrites from holding the file they replace. */
+  public static final String HOLD_REPLACED_PROPERTY = "virtualfile.holdReplacedFiles";
+
   /** Windows cannot open a directory for fsync; there, as in Lucene and Kafka, it is skipped. */
   private static final boolean CAN_SYNC_DIRECTORIES =
       !System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("windows");
 
   /**
    * Linux frees a file at the last close; there a replaced file can be held across its rename. Elsewhere
-   * an open file may stop a rename over it (Windows without POSIX semantics), so nothing is held.
+   * an open file may stop a rename over it (Windows without POSIX semantics), so nothing is held. The
+   * system property {@value #HOLD_REPLACED_PROPERTY}{@code =false} turns the holding off.
    */
   private static final boolean HOLDS_REPLACED =
-      System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("linux");
+      System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("linux")
+          && !"false".equals(System.getProperty(HOLD_REPLACED_PROPERTY));
+
+  /**
+   * Replaced files held at once in this process, at most: each is a descriptor outside every cache, and
+   * keeps the old file's blocks until it is closed, so their number must not grow with the overwrites
+   * in flight. An overwrite that finds them all taken holds nothing (its rename frees the file itself).
+   */
+  public static final int MAX_HELD_REPLACED = 64;
+
+  /** Permits for {@link #MAX_HELD_REPLACED}; one taken by each held file until its close. */
+  private static final Semaphore HELD = new Semaphore(MAX_HELD_REPLACED);
 
   /** Temp files on blocking channels. */
   public static final TempFiles<ChannelTempFile> CHANNEL_TEMP_FILES =
@@ -166,22 +183,42 @@ public final class JdkFileOps implements FileOps {
   }
 
   /**
-   * Opened for reading <em>and</em> writing, though nothing is read or written: on Linux an open of a
-   * FIFO for reading only waits for a writer, and one may have been put at {@code target} since the
-   * overwrite checked it; for both, the open returns at once. A file this process may not write (a
-   * read-only one) is not held.
+   * Opened for reading only, never for writing: an open for writing would stop the old file from being
+   * executed meanwhile ({@code ETXTBSY}), break other processes' read leases, and on overlayfs copy the
+   * whole file up from a lower layer. Only a regular file is opened, checked just before: an open of a
+   * FIFO for reading waits for a writer. (A FIFO put at the path in the instant between the check and
+   * the open, by someone who may write the directory, would make that open wait; so would another
+   * process's write lease on the file, until it gives the lease up.) At most {@link
+   * #MAX_HELD_REPLACED} at once.
    */
   @Override
   public Closeable holdReplaced(Path target) {
-    if (!HOLDS_REPLACED) {
+    if (!HOLDS_REPLACED || !HELD.tryAcquire()) {
       return null;
     }
+    FileChannel held = null;
     try {
-      return FileChannel.open(target, StandardOpenOption.READ, StandardOpenOption.WRITE,
-          LinkOption.NOFOLLOW_LINKS);
+      if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+        held = FileChannel.open(target, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+      }
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      return null; // absent (a first overwrite), not writable, a directory...: see the contract
+      // absent (a first overwrite), unreadable...: see the contract
     }
+    if (held == null) {
+      HELD.release();
+      return null;
+    }
+    FileChannel channel = held;
+    AtomicBoolean closed = new AtomicBoolean();
+    return () -> {
+      if (closed.compareAndSet(false, true)) { // the permit goes back once, whatever the close does
+        try {
+          channel.close();
+        } finally {
+          HELD.release();
+        }
+      }
+    };
   }
 
   @Override

@@ -112,6 +112,60 @@ class ReplacedFileHeldTest {
   }
 
   @Test
+  void theReplacedFileCanStillBeExecutedWhileItIsHeld() throws Exception {
+    assumeLinuxDescriptors();
+    Path trueProgram = Path.of("/bin/true");
+    assumeTrue(Files.isExecutable(trueProgram), "needs /bin/true");
+    Path file = Files.copy(trueProgram, dir.resolve("tool"));
+    assertThat(file.toFile().setExecutable(true)).isTrue();
+    AtomicLong exitWhileHeld = new AtomicLong(-1);
+    FileOps ops = new ForwardingFileOps(JdkFileOps.INSTANCE) {
+      @Override
+      public void atomicMove(Path source, Path target) throws IOException {
+        // held now: an open of it for writing would make exec fail with ETXTBSY ("Text file busy")
+        try {
+          exitWhileHeld.set(new ProcessBuilder(target.toString()).start().waitFor());
+        } catch (InterruptedException e) {
+          throw new AssertionError(e);
+        }
+        delegate.atomicMove(source, target);
+      }
+    };
+
+    overwrite(ops, file, "#!/bin/sh\nexit 3\n");
+
+    assertThat(exitWhileHeld).as("exit status of the old program, run while held").hasValue(0);
+  }
+
+  @Test
+  void atMostTheBoundOfReplacedFilesIsHeldAtOnce() throws IOException {
+    assumeLinuxDescriptors();
+    java.util.List<Closeable> held = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < JdkFileOps.MAX_HELD_REPLACED + 8; i++) {
+        Closeable c = JdkFileOps.INSTANCE.holdReplaced(Files.writeString(dir.resolve("f" + i), "x"));
+        if (c != null) {
+          held.add(c);
+        }
+      }
+      assertThat(held).hasSize(JdkFileOps.MAX_HELD_REPLACED);
+
+      Closeable first = held.remove(0);
+      first.close();
+      first.close(); // a second close gives back nothing more
+      Closeable again = JdkFileOps.INSTANCE.holdReplaced(dir.resolve("f0"));
+      assertThat(again).as("a permit freed by a close").isNotNull();
+      held.add(again);
+      assertThat(JdkFileOps.INSTANCE.holdReplaced(dir.resolve("f1"))).as("still at the bound").isNull();
+    } finally {
+      for (Closeable c : held) {
+        c.close();
+      }
+    }
+    assertThat(ProcessDescriptors.countUnder(dir)).isZero();
+  }
+
+  @Test
   void nothingIsHeldWhereNoFileIsReplaced() throws IOException {
     assertThat(JdkFileOps.INSTANCE.holdReplaced(dir.resolve("absent"))).isNull();
     Path sub = Files.createDirectory(dir.resolve("sub"));

@@ -110,6 +110,52 @@ class ReplacedFileHeldTest {
   }
 
   @Test
+  void overwritesWaitingForTheirDirectoryFsyncHoldNoMoreThanTheBoundOfReplacedFiles()
+      throws Exception {
+    int overwrites = JdkFileOps.MAX_HELD_REPLACED + 36;
+    List<Path> paths = new ArrayList<>();
+    for (int i = 0; i < overwrites; i++) {
+      paths.add(Files.writeString(dir.resolve("f" + i), "old"));
+    }
+    Sinks.Empty<Void> firstSync = Sinks.empty();
+    AtomicLong syncs = new AtomicLong();
+    try (AsyncFileIo io = AsyncFileIo.builder()
+        .syncGate(d -> syncs.getAndIncrement() == 0 ? firstSync.asMono() : Mono.empty()).build()) {
+      List<Disposable> runs = new ArrayList<>();
+      List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+      java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(overwrites);
+      for (Path p : paths) {
+        runs.add(io.overwrite(p, utf8("new")).doFinally(signal -> done.countDown())
+            .subscribe(null, failures::add));
+      }
+      // Every rename but the first batch's waits behind the paused fsync, each still holding its file.
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (countRenamed(paths) < overwrites && System.nanoTime() - deadline < 0) {
+        Thread.sleep(5);
+      }
+      assertThat(countRenamed(paths)).as("renamed while the first fsync is paused").isEqualTo(overwrites);
+      assertThat(ProcessDescriptors.countDeletedUnder(dir)).as("replaced files held at once")
+          .isLessThanOrEqualTo(JdkFileOps.MAX_HELD_REPLACED);
+
+      firstSync.tryEmitEmpty();
+
+      assertThat(done.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(failures).isEmpty();
+      assertThat(noDescriptorLeft()).as("no descriptor left").isTrue();
+    }
+  }
+
+  private static long countRenamed(List<Path> paths) throws java.io.IOException {
+    long n = 0;
+    for (Path p : paths) {
+      if (Files.readString(p).equals("new")) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Test
   void concurrentOverwritesOfFewFilesLeaveNoDescriptorAndTheLastRenameWins() throws Exception {
     int files = 3;
     int rounds = 60;
