@@ -25,6 +25,12 @@ public final class ProcessDescriptors {
    * a cache's descriptors exact: the process also opens descriptors for reasons of its own, at any
    * moment (the JVM, a listing like this one, the IO pool's looks at {@code /proc}), and a count of
    * all of them would need an allowance that could hide one descriptor too many.
+   *
+   * <p>Not a snapshot: the descriptors are listed, then read one at a time. While other threads open
+   * and close descriptors, a number read early may be reused before a later one is read, so a sample
+   * can count two files that were never open at the same time (shown: one thread opening files one at
+   * a time, another opening and closing /proc/self/stat in a loop, sampled at 2). A test that bounds
+   * the count keeps other descriptors still while it samples.
    */
   public static long countUnder(Path dir) {
     return targetsUnder(dir).size();

@@ -47,7 +47,10 @@ class AsyncVirtualFileStressTest {
       Files.write(dir.resolve("f" + i), model[i]);
     }
     Scheduler blocking = Schedulers.newBoundedElastic(BLOCKING_THREADS, 100_000, "stress-blocking");
-    try (AsyncFileIo io = AsyncFileIo.builder().ioThreads(2).cacheCapacity(CAPACITY)
+    // A pool that cannot grow never reads /proc: descriptors opened and closed by other threads during a
+    // sample would shift the numbers the test's files get, and a sample, one readlink at a time, could
+    // then meet one file at one number and the next at another (ProcessDescriptors.countUnder).
+    try (AsyncFileIo io = AsyncFileIo.builder().ioThreads(2).maxIoThreads(2).cacheCapacity(CAPACITY)
         .blockingScheduler(blocking).build()) {
       AsyncVirtualFile[] files = Flux.range(0, FILES)
           .concatMap(i -> AsyncVirtualFile.open(dir.resolve("f" + i), io, READ, WRITE))
