@@ -183,4 +183,58 @@ class RingLoopTest {
     assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).cause()
         .isInstanceOf(RejectedExecutionException.class);
   }
+
+  /**
+   * A request queued by a completion goes to the kernel before the next completion of the same batch
+   * runs, not a turn later: with one submission per batch, reads that go to the device start in
+   * bursts, which cost that device throughput (benchmarks/results/session11/device-depth.md).
+   */
+  @Test
+  void aRequestQueuedByACompletion_isSubmittedBeforeTheNextCompletionOfTheBatchRuns() throws Exception {
+    CompletableFuture<Boolean> nextWasSubmitted = new CompletableFuture<>();
+    CompletableFuture<Void> nextDone = new CompletableFuture<>();
+    Nop next = new Nop(() -> nextDone.complete(null));
+    int[] completed = {0}; // the loop's thread only
+    Runnable eitherOfTwo = () -> {
+      if (completed[0]++ == 0) {
+        loop.submit(next); // from a completion: queued locally
+      } else {
+        nextWasSubmitted.complete(next.prepared);
+      }
+    };
+    // Both NOPs are queued by one completion, so they go out in one submission; a NOP completes inside
+    // it, so their two CQEs are reaped as one batch.
+    loop.submit(new Nop(() -> {
+      loop.submit(new Nop(eitherOfTwo));
+      loop.submit(new Nop(eitherOfTwo));
+    }));
+    assertThat(nextWasSubmitted.get(10, TimeUnit.SECONDS)).isTrue();
+    nextDone.get(10, TimeUnit.SECONDS);
+  }
+
+  /** {@code IORING_OP_NOP}, which completes inside its submission; runs {@code then} on completion. */
+  private static final class Nop extends Op {
+    private final Runnable then;
+    volatile boolean prepared;
+
+    Nop(Runnable then) {
+      this.then = then;
+    }
+
+    @Override
+    void prepare(java.lang.foreign.MemorySegment sqe, RingLoop loop) {
+      Ring.prep(sqe, NOP, -1, 0, 0, 0);
+      prepared = true;
+    }
+
+    @Override
+    void complete(int res, RingLoop loop) {
+      then.run();
+    }
+
+    @Override
+    void reject(Throwable why) {
+      throw new AssertionError("rejected", why);
+    }
+  }
 }
