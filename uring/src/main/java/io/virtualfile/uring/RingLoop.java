@@ -12,7 +12,8 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A thread that owns one {@link Ring}: it creates the ring, turns requests ({@link Op}s) into SQEs,
- * enters the kernel once per turn to submit them all and wait, and completes each request with its CQE.
+ * enters the kernel once per turn to submit them all and wait, and completes each request with its CQE
+ * (between two completions of one batch it may also enter to submit only: {@link #reap}).
  * Completions therefore run on this thread; a request submitted from inside one (the next read of a
  * chain) is queued locally, with no wake-up and no hand-off, and goes to the kernel before the next
  * completion of the batch runs ({@link #reap}).
@@ -297,6 +298,7 @@ final class RingLoop implements Runnable {
     fill(INLINE_PER_TURN);
   }
 
+  /** {@link #fill()}, letting at most {@code inline} requests complete without the ring. */
   private void fill(int inline) {
     waitsForSlots = false;
     while (freeTop > 0) {
@@ -412,6 +414,8 @@ final class RingLoop implements Runnable {
     reaping = true;
     boolean early = outer;
     try {
+      // At most the CQEs ready now (those posted meanwhile wait for the next turn, which also takes
+      // remote requests); fewer if a nested reap took some.
       for (int budget = ring.cqReady(); budget > 0 && ring.cqReady() > 0; budget--) {
         long userData = ring.cqeUserData(0);
         int res = ring.cqeRes(0);
@@ -441,7 +445,9 @@ final class RingLoop implements Runnable {
 
   /**
    * Submits what completions queued, without inline reads and without waiting; returns whether it is
-   * worth doing again in this batch: not if a request completed inside the submission.
+   * worth doing again in this batch: not if a request completed inside the submission. If the kernel
+   * refused the call, the SQEs stay published and the turn's own enter submits them (or reports its
+   * failure).
    */
   private boolean submitEarly() {
     fill(0);
