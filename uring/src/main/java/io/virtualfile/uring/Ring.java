@@ -269,6 +269,12 @@ final class Ring implements AutoCloseable {
     return r == -Native.EINTR ? 0 : r;
   }
 
+  /** Publishes the SQEs handed out and enters the kernel to submit them only. */
+  int submitOnly() {
+    int toSubmit = flush();
+    return toSubmit == 0 ? 0 : Native.ioUringEnter(fd, toSubmit, 0, 0);
+  }
+
   /** Completions ready to read: {@code [cqHead, tail)}; read them with {@link #cqeUserData}/{@link #cqeRes}. */
   int cqReady() {
     return (int) INT.getAcquire(cqRing, cqTailOff) - cqHead;

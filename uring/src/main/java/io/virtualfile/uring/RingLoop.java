@@ -12,9 +12,11 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A thread that owns one {@link Ring}: it creates the ring, turns requests ({@link Op}s) into SQEs,
- * enters the kernel once per turn to submit them all and wait, and completes each request with its CQE.
+ * enters the kernel once per turn to submit them all and wait, and completes each request with its CQE
+ * (between two completions of one batch it may also enter to submit only: {@link #reap}).
  * Completions therefore run on this thread; a request submitted from inside one (the next read of a
- * chain) is queued locally and goes out with the next turn's batch, with no wake-up and no hand-off.
+ * chain) is queued locally, with no wake-up and no hand-off, and goes to the kernel before the next
+ * completion of the batch runs ({@link #reap}).
  *
  * <p><b>Thread safety.</b> {@link #submit} may be called from any thread. Other threads' requests go
  * through a lock-free queue; if the loop is asleep in {@code io_uring_enter}, the submitter wakes it by
@@ -293,7 +295,11 @@ final class RingLoop implements Runnable {
    * ({@link Op#linked}) goes into consecutive SQEs of one submission, or waits whole.
    */
   private void fill() {
-    int inline = INLINE_PER_TURN;
+    fill(INLINE_PER_TURN);
+  }
+
+  /** {@link #fill()}, letting at most {@code inline} requests complete without the ring. */
+  private void fill(int inline) {
     waitsForSlots = false;
     while (freeTop > 0) {
       Op op = local.poll();
@@ -391,30 +397,63 @@ final class RingLoop implements Runnable {
     return op;
   }
 
-  /** Completes every CQE that is ready, then gives the CQ space back to the kernel. */
+  /** A {@link #reap} is on the stack (a nested one, from {@link #fill}, submits nothing early). */
+  private boolean reaping;
+
+  /**
+   * Completes the CQEs that are ready, each given back to the kernel before its request completes (so
+   * that a nested reap, from a fill that found the SQ full, never completes one twice). A request queued
+   * by a completion while more CQEs wait goes to the kernel at once, not after the whole batch: a read
+   * that goes to the device then starts one batch earlier (the block layer sends each submission to
+   * the device as one burst). Once a request submitted so completes inside its own submission (the page
+   * cache: nothing waits for the device), the rest of this batch is submitted with the next turn, in
+   * one system call.
+   */
   private void reap() {
-    int n = ring.cqReady();
-    for (int i = 0; i < n; i++) {
-      long userData = ring.cqeUserData(i);
-      int res = ring.cqeRes(i);
-      if (userData == WAKE) {
-        wakeArmed = false;
-        if (runState == RUNNING) {
-          armWake();
-        }
-      } else if (userData >= 0) {
-        Op op = release((int) userData);
-        try {
-          op.complete(res, this);
-        } catch (Throwable t) {
-          Thread.UncaughtExceptionHandler h = thread.getUncaughtExceptionHandler();
-          h.uncaughtException(thread, t);
+    boolean outer = !reaping;
+    reaping = true;
+    boolean early = outer;
+    try {
+      // At most the CQEs ready now (those posted meanwhile wait for the next turn, which also takes
+      // remote requests); fewer if a nested reap took some.
+      for (int budget = ring.cqReady(); budget > 0 && ring.cqReady() > 0; budget--) {
+        long userData = ring.cqeUserData(0);
+        int res = ring.cqeRes(0);
+        ring.advanceCq(1);
+        if (userData == WAKE) {
+          wakeArmed = false;
+          if (runState == RUNNING) {
+            armWake();
+          }
+        } else if (userData >= 0) {
+          Op op = release((int) userData);
+          try {
+            op.complete(res, this);
+          } catch (Throwable t) {
+            Thread.UncaughtExceptionHandler h = thread.getUncaughtExceptionHandler();
+            h.uncaughtException(thread, t);
+          }
+          if (early && !local.isEmpty() && ring.cqReady() > 0) {
+            early = submitEarly();
+          }
         }
       }
+    } finally {
+      reaping = !outer;
     }
-    if (n > 0) {
-      ring.advanceCq(n);
-    }
+  }
+
+  /**
+   * Submits what completions queued, without inline reads and without waiting; returns whether it is
+   * worth doing again in this batch: not if a request completed inside the submission. If the kernel
+   * refused the call, the SQEs stay published and the turn's own enter submits them (or reports its
+   * failure).
+   */
+  private boolean submitEarly() {
+    fill(0);
+    int ready = ring.cqReady();
+    int r = ring.submitOnly();
+    return r >= 0 && ring.cqReady() == ready;
   }
 
   /** Keeps a read of the eventfd in the ring, so a signal ends the loop's wait. */

@@ -183,4 +183,98 @@ class RingLoopTest {
     assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).cause()
         .isInstanceOf(RejectedExecutionException.class);
   }
+
+  /**
+   * A request queued by a completion goes to the kernel before the next completion of the same batch
+   * runs, not a turn later: with one submission per batch, reads that go to the device start in
+   * bursts, which cost that device throughput (benchmarks/results/session11/device-depth.md).
+   */
+  @Test
+  void aRequestQueuedByACompletion_isSubmittedBeforeTheNextCompletionOfTheBatchRuns() throws Exception {
+    CompletableFuture<Boolean> nextWasSubmitted = new CompletableFuture<>();
+    CompletableFuture<Void> nextDone = new CompletableFuture<>();
+    Nop next = new Nop(() -> nextDone.complete(null));
+    int[] completed = {0}; // the loop's thread only
+    Runnable eitherOfTwo = () -> {
+      if (completed[0]++ == 0) {
+        loop.submit(next); // from a completion: queued locally
+      } else {
+        nextWasSubmitted.complete(next.prepared);
+      }
+    };
+    // Both NOPs are queued by one completion, so they go out in one submission; a NOP completes inside
+    // it, so their two CQEs are reaped as one batch.
+    loop.submit(new Nop(() -> {
+      loop.submit(new Nop(eitherOfTwo));
+      loop.submit(new Nop(eitherOfTwo));
+    }));
+    assertThat(nextWasSubmitted.get(10, TimeUnit.SECONDS)).isTrue();
+    nextDone.get(10, TimeUnit.SECONDS);
+  }
+
+  /**
+   * A completion that queues more requests than the SQ holds, while another CQE of its batch waits: the
+   * early submission fills the SQ, submits and reaps inside the outer reap. Every request completes
+   * exactly once (a nested reap must not see the outer batch's CQEs again).
+   */
+  @Test
+  void aCompletionQueueingMoreThanTheSqHolds_midBatch_completesEachRequestOnce() throws Exception {
+    int many = RingLoop.ENTRIES + 100;
+    AtomicInteger[] counts = new AtomicInteger[many + 2];
+    for (int i = 0; i < counts.length; i++) {
+      counts[i] = new AtomicInteger();
+    }
+    CompletableFuture<Void> all = new CompletableFuture<>();
+    AtomicInteger left = new AtomicInteger(counts.length);
+    java.util.function.IntFunction<Nop> counted = i -> new Nop(() -> {
+      counts[i].incrementAndGet();
+      if (left.decrementAndGet() == 0) {
+        all.complete(null);
+      }
+    });
+    Nop first = new Nop(() -> {
+      counts[0].incrementAndGet();
+      left.decrementAndGet();
+      for (int i = 2; i < counts.length; i++) {
+        loop.submit(counted.apply(i));
+      }
+    });
+    loop.submit(new Nop(() -> { // both go out in one submission, so their CQEs are one batch
+      loop.submit(first);
+      loop.submit(counted.apply(1));
+    }));
+    all.get(10, TimeUnit.SECONDS);
+    while (!loop.isSleeping()) { // done with everything: a second completion would have run by now
+      Thread.onSpinWait();
+    }
+    for (int i = 0; i < counts.length; i++) {
+      assertThat(counts[i].get()).as("completions of request %d", i).isEqualTo(1);
+    }
+  }
+
+  /** {@code IORING_OP_NOP}, which completes inside its submission; runs {@code then} on completion. */
+  private static final class Nop extends Op {
+    private final Runnable then;
+    volatile boolean prepared;
+
+    Nop(Runnable then) {
+      this.then = then;
+    }
+
+    @Override
+    void prepare(java.lang.foreign.MemorySegment sqe, RingLoop loop) {
+      Ring.prep(sqe, NOP, -1, 0, 0, 0);
+      prepared = true;
+    }
+
+    @Override
+    void complete(int res, RingLoop loop) {
+      then.run();
+    }
+
+    @Override
+    void reject(Throwable why) {
+      throw new AssertionError("rejected", why);
+    }
+  }
 }

@@ -25,7 +25,8 @@ import java.util.List;
  * ({@code benchmarks/results/device.md}), {@code buffered} (true: read through the library without
  * DIRECT, evicting the file from the page cache first, as when DIRECT fails), {@code readers} (a
  * comma-separated subset of the readers, by their names in the report, e.g. {@code virtualfile
- * io_uring,fio}: to profile or compare a few).
+ * io_uring,fio}: to profile or compare a few), {@code ioThreads} (the library's IO threads, so its
+ * io_uring engine's rings; default: the library's default).
  *
  * <p>Besides reads per second, each reader's CPU time and context switches per read are reported: the
  * whole process's (all its threads), for fio its own.

@@ -28,7 +28,12 @@ final class VirtualFileLoad implements Load {
    * an engine of {@code engine}'s kind.
    */
   static VirtualFileLoad open(TestFile file, boolean direct, AsyncFileIo.Engine engine) {
-    AsyncFileIo io = AsyncFileIo.builder().engine(engine).build();
+    AsyncFileIo.Builder b = AsyncFileIo.builder().engine(engine);
+    Integer ioThreads = Integer.getInteger("ioThreads");
+    if (ioThreads != null) { // to compare ring counts (io_uring: one ring per IO thread)
+      b.ioThreads(ioThreads);
+    }
+    AsyncFileIo io = b.build();
     try {
       return new VirtualFileLoad(file, io, AsyncVirtualFile.open(file.path(), io, options(direct)).block());
     } catch (RuntimeException e) {
