@@ -13,6 +13,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
@@ -43,17 +45,64 @@ public final class JdkFileOps implements FileOps {
    */
   private static final boolean HOLDS_REPLACED =
       System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("linux")
-          && !"false".equals(System.getProperty(HOLD_REPLACED_PROPERTY));
+          && !"false".equalsIgnoreCase(System.getProperty(HOLD_REPLACED_PROPERTY));
 
   /**
    * Replaced files held at once in this process, at most: each is a descriptor outside every cache, and
    * keeps the old file's blocks until it is closed, so their number must not grow with the overwrites
-   * in flight. An overwrite that finds them all taken holds nothing (its rename frees the file itself).
+   * in flight. Fewer where the process may open few descriptors: a thirty-second of its soft limit. An
+   * overwrite that finds them all taken holds nothing (its rename frees the file itself).
    */
-  public static final int MAX_HELD_REPLACED = 64;
+  public static final int MAX_HELD_REPLACED = Math.min(64, openFilesLimit() / 32);
 
   /** Permits for {@link #MAX_HELD_REPLACED}; one taken by each held file until its close. */
   private static final Semaphore HELD = new Semaphore(MAX_HELD_REPLACED);
+
+  /** The owner of this process's files (its effective user), or null where it cannot be told. */
+  private static final UserPrincipal PROCESS_OWNER = processOwner();
+
+  /** The soft limit on this process's descriptors, from /proc/self/limits; 0 if it cannot be read. */
+  private static int openFilesLimit() {
+    if (!HOLDS_REPLACED) {
+      return 0;
+    }
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+        if (line.startsWith("Max open files")) {
+          String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+          return soft.equals("unlimited") ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE,
+              Long.parseLong(soft));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // no limit to be read: hold nothing
+    }
+    return 0;
+  }
+
+  private static UserPrincipal processOwner() {
+    try {
+      return HOLDS_REPLACED ? Files.getOwner(Path.of("/proc/self")) : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Whether only this process's user may change {@code dir}'s entries: owned by that user, with no write
+   * permission for group or others (a POSIX ACL that grants write to others shows as group write). Only
+   * there may the replaced file be opened: see {@link #holdReplaced}.
+   */
+  private static boolean privateDirectory(Path dir) {
+    try {
+      PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class);
+      Set<PosixFilePermission> p = a.permissions();
+      return a.owner().equals(PROCESS_OWNER)
+          && !p.contains(PosixFilePermission.GROUP_WRITE) && !p.contains(PosixFilePermission.OTHERS_WRITE);
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
 
   /** Temp files on blocking channels. */
   public static final TempFiles<ChannelTempFile> CHANNEL_TEMP_FILES =
@@ -185,15 +234,18 @@ public final class JdkFileOps implements FileOps {
   /**
    * Opened for reading only, never for writing: an open for writing would stop the old file from being
    * executed meanwhile ({@code ETXTBSY}), break other processes' read leases, and on overlayfs copy the
-   * whole file up from a lower layer. Only a regular file is opened, checked just before: an open of a
-   * FIFO for reading waits for a writer. (A FIFO put at the path in the instant between the check and
-   * the open, by someone who may write the directory, would make that open wait; so would another
-   * process's write lease on the file, until it gives the lease up.) At most {@link
-   * #MAX_HELD_REPLACED} at once.
+   * whole file up from a lower layer. Only a regular file is opened, checked just before, and only in a
+   * directory that no other user may change ({@link #privateDirectory}): an open of a FIFO for reading
+   * waits for a writer, and Java has no open that does not, so a FIFO renamed into the path between the
+   * check and the open would keep the overwrite waiting for good. Only someone who may change the
+   * directory can do that, which in such a directory is this process's own user (or root). Another
+   * process's write lease on the file (Samba's exclusive oplocks) makes the open wait until it is given
+   * up. At most {@link #MAX_HELD_REPLACED} at once.
    */
   @Override
   public Closeable holdReplaced(Path target) {
-    if (!HOLDS_REPLACED || !HELD.tryAcquire()) {
+    Path dir = target.toAbsolutePath().getParent();
+    if (!HOLDS_REPLACED || dir == null || !privateDirectory(dir) || !HELD.tryAcquire()) {
       return null;
     }
     FileChannel held = null;

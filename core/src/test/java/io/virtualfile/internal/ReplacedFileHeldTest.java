@@ -166,6 +166,20 @@ class ReplacedFileHeldTest {
   }
 
   @Test
+  void nothingIsHeldInADirectoryThatOtherUsersMayChange() throws IOException {
+    assumeLinuxDescriptors();
+    Path shared = Files.createDirectory(dir.resolve("shared"));
+    Path file = Files.writeString(shared.resolve("f"), "old");
+    Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxr-x"));
+    assertThat(JdkFileOps.INSTANCE.holdReplaced(file)).as("group may write the directory").isNull();
+
+    Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Closeable held = JdkFileOps.INSTANCE.holdReplaced(file);
+    assertThat(held).as("only the owner may write the directory").isNotNull();
+    held.close();
+  }
+
+  @Test
   void nothingIsHeldWhereNoFileIsReplaced() throws IOException {
     assertThat(JdkFileOps.INSTANCE.holdReplaced(dir.resolve("absent"))).isNull();
     Path sub = Files.createDirectory(dir.resolve("sub"));

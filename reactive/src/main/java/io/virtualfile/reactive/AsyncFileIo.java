@@ -353,10 +353,11 @@ public final class AsyncFileIo implements AutoCloseable {
    *       its rename without holding a thread). Completion is signalled on the thread that finished the
    *       directory fsync.</li>
    *   <li>Each overwrite holds one descriptor of its own at a time, outside the open-file cache: its temp
-   *       file until the rename; then, on Linux, the file the rename replaces, opened for reading only,
-   *       until it completes (so that the rename, which holds the directory's lock, does not also free
-   *       that file). At most 64 replaced files are held at once in a process; the system property
-   *       {@code virtualfile.holdReplacedFiles=false} turns this off.</li>
+   *       file until the rename; then, on Linux and in a directory only the process's user may change,
+   *       the file the rename replaces, opened for reading only, until it completes (so that the rename,
+   *       which holds the directory's lock, does not also free that file). At most 64 replaced files are
+   *       held at once in a process; the system property {@code virtualfile.holdReplacedFiles=false}
+   *       turns this off (see the README).</li>
    *   <li>Directory fsyncs are shared: overwrites in one directory that finish their renames while a
    *       directory fsync runs join the next one (group commit), which starts after their renames, so
    *       each overwrite's rename is covered by an fsync that started after it.</li>
