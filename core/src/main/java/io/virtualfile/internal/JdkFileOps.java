@@ -244,8 +244,11 @@ public final class JdkFileOps implements FileOps {
    */
   @Override
   public Closeable holdReplaced(Path target) {
+    if (!HOLDS_REPLACED) {
+      return null;
+    }
     Path dir = target.toAbsolutePath().getParent();
-    if (!HOLDS_REPLACED || dir == null || !privateDirectory(dir) || !HELD.tryAcquire()) {
+    if (dir == null || !privateDirectory(dir) || !HELD.tryAcquire()) {
       return null;
     }
     FileChannel held = null;

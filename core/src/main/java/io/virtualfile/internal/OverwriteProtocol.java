@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  * refuse an existing file, so the step touches nothing), create temp ({@code CREATE_NEW}, owner-only,
  * then the final file's permissions),
  * write, fsync temp, close temp, atomic rename (readied first by {@link #prepareRename}, which holds the
- * file it replaces open until the overwrite finishes), open parent directory, fsync parent directory. A failure
+ * file it replaces open until {@link #releaseReplaced}), open parent directory, fsync parent directory. A failure
  * up to and including the rename closes and removes the temp file (only if this overwrite created it:
  * a temp that {@code CREATE_NEW} found existing belongs to someone else) and leaves the final file as it
  * was. No step is ever retried.
@@ -99,7 +99,8 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
   private boolean renamePrepared;
 
   /**
-   * The file the rename replaces, held open from {@link #prepareRename} until {@link #finish}; or null.
+   * The file the rename replaces, held open from {@link #prepareRename} until {@link #releaseReplaced}
+   * (the blocking overwrite, right after the rename) or {@link #finish} (the reactive one); or null.
    * Only this overwrite's steps and {@link #finish} touch it, one at a time (see the class comment).
    */
   private Closeable replaced;
@@ -409,7 +410,8 @@ public final class OverwriteProtocol<T extends FileOps.TempFile> {
    * <p>Why hold it: a rename that removes a file's last link frees the file (its blocks and its inode)
    * if no one has it open, inside the rename's system call, while the call holds the directory's lock;
    * every create and rename in that directory waits for it, and the renames of one directory run one
-   * at a time anyway. Held open, the file is freed by the close in {@link #finish}, outside that lock.
+   * at a time anyway. Held open, the file is freed by the close in {@link #releaseReplaced}, outside that
+   * lock.
    * Holding it changes nothing on disk: the rename replaces the name either way, and a crash before the
    * close leaves the file to the file system's recovery of unlinked files, as any open unlinked file.
    */

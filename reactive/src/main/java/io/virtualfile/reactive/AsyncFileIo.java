@@ -356,7 +356,7 @@ public final class AsyncFileIo implements AutoCloseable {
    *       file until the rename; then, on Linux and in a directory only the process's user may change,
    *       the file the rename replaces, opened for reading only, until it completes (so that the rename,
    *       which holds the directory's lock, does not also free that file). At most 64 replaced files are
-   *       held at once in a process; the system property {@code virtualfile.holdReplacedFiles=false}
+   *       held at once in a process (fewer under a low descriptor limit); the system property {@code virtualfile.holdReplacedFiles=false}
    *       turns this off (see the README).</li>
    *   <li>Directory fsyncs are shared: overwrites in one directory that finish their renames while a
    *       directory fsync runs join the next one (group commit), which starts after their renames, so
